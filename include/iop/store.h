@@ -1,0 +1,93 @@
+/*
+ * store.h - the store stage: the SQLite database of docs/schema.md.
+ *
+ * An iop_store is an open database with the public schema applied. Writers
+ * (load) open it read-write and hold one IMMEDIATE transaction for a whole
+ * load; readers (metrics, reports, query) open it read-only and may pin it
+ * to the state a given load run left (iop_store_pin_run).
+ *
+ * An iop_upsert loads the rows of one input table: insert new keys, keep
+ * unchanged rows, close a changed row's old version into <table>_history
+ * and write the new one, and, with prune, close the rows this load did not
+ * see. All SQL is built from the constant table descriptions of
+ * validate.h, never from input text; values are always bound.
+ */
+#ifndef IOP_STORE_H
+#define IOP_STORE_H
+
+#include <sqlite3.h>
+
+#include "iop/error.h"
+#include "iop/validate.h"
+
+typedef struct iop_store {
+    sqlite3 *db;
+    char path[1024];
+} iop_store;
+
+enum { IOP_STORE_READONLY = 0, IOP_STORE_WRITE = 1 };
+
+/*
+ * Opens path. IOP_STORE_WRITE creates the file if needed and applies the
+ * schema and views (in the caller's transaction if one is open later: the
+ * schema statements are idempotent). IOP_STORE_READONLY requires an
+ * existing iopstat database. busy_ms is how long to wait for another
+ * writer's lock. Returns IOP_OK, or IOP_EIO with the reason in err.
+ */
+iop_code iop_store_open(iop_store *s, const char *path, int mode, int busy_ms,
+                        iop_error *err);
+
+/* Closes the database; a zeroed or closed store is a no-op. */
+void iop_store_close(iop_store *s);
+
+/* Runs sql (several statements); IOP_EIO with SQLite's message on error. */
+iop_code iop_store_exec(iop_store *s, const char *sql, iop_error *err);
+
+/* Creates or updates the schema and the derived views (sql/schema.sql,
+ * sql/views.sql); a writer calls it inside its transaction. */
+iop_code iop_store_migrate(iop_store *s, iop_error *err);
+
+/* Runs sql/views.sql; with temp, as TEMP views (see iop_store_pin_run). */
+iop_code iop_store_exec_views(iop_store *s, int temp, iop_error *err);
+
+/* The latest load run, 0 when none. */
+long iop_store_latest_run(iop_store *s);
+
+/*
+ * Pins the connection to load run `run`: TEMP views named like the input
+ * tables show the rows as that run left them, and TEMP copies of the
+ * derived views read those. run must exist (IOP_EUSAGE otherwise).
+ */
+iop_code iop_store_pin_run(iop_store *s, long run, iop_error *err);
+
+/* Reads the instruments table into ctx (caller frees ctx->instruments). */
+iop_code iop_store_instruments(iop_store *s, iop_validate_ctx *ctx, iop_error *err);
+
+/* Outcome of one upsert. */
+typedef enum iop_upsert_result {
+    IOP_UPSERT_ERROR = -1, IOP_UPSERT_INSERTED, IOP_UPSERT_UPDATED,
+    IOP_UPSERT_UNCHANGED, IOP_UPSERT_DUPLICATE,
+} iop_upsert_result;
+
+typedef struct iop_upsert iop_upsert;
+
+/* Prepares the statements for table t in load run `run`. */
+iop_code iop_upsert_new(iop_upsert **out, iop_store *s, const iop_table *t,
+                        long run, iop_error *err);
+
+/* Writes one record; vals holds t->ncols values in column order.
+ * DUPLICATE: the key was already written or seen by this run. */
+iop_upsert_result iop_upsert_row(iop_upsert *u, const iop_value *vals, iop_error *err);
+
+/* Marks the key in vals (the first t->nkey values) as seen by this run
+ * without writing the row, so that prune keeps it. */
+iop_code iop_upsert_seen(iop_upsert *u, const iop_value *vals, iop_error *err);
+
+/* Closes every current row that this run did not write or see; returns
+ * the number closed, or -1 on error. */
+long iop_upsert_prune(iop_upsert *u, iop_error *err);
+
+/* Finalizes the statements; NULL is a no-op. */
+void iop_upsert_free(iop_upsert *u);
+
+#endif

@@ -1,0 +1,204 @@
+/*
+ * main.c - the command line: parse options, run a stage, print errors,
+ * exit with the documented status (README.md, "Exit status").
+ *
+ * Only this file prints errors and exits; the stages return codes. The
+ * clock comes from SOURCE_DATE_EPOCH when set, so tests can pin it.
+ */
+#include <getopt.h>
+#include <gsl/gsl_errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "iop/error.h"
+#include "iop/generate.h"
+#include "iop/load.h"
+
+static const char USAGE[] =
+    "usage: iopstat load EXTRACT_DIR [--db FILE] [--prune] [--strict] [--extract-date DATE]\n"
+    "       iopstat generate --clients N [--months M] [--seed S] [--end DATE] -o DIR\n"
+    "       iopstat --help | --version\n";
+
+static const char HELP[] =
+    "iopstat - outcomes reporting for addiction-treatment intensive outpatient programs\n"
+    "\n"
+    "Commands:\n"
+    "  load EXTRACT_DIR    validate the CSV files of an EHR extract and load them\n"
+    "                      into the database in one transaction\n"
+    "      --db FILE           the database (default $IOPSTAT_DB, else iopstat.db)\n"
+    "      --prune             close rows absent from the files of this extract\n"
+    "      --strict            commit nothing if any record is rejected (exit 2)\n"
+    "      --extract-date DATE the extract's date (default: today); later dates\n"
+    "                          are rejected\n"
+    "  generate            write a synthetic extract (no real patient data)\n"
+    "      --clients N         clients to make (required)\n"
+    "      --months M          months of admissions (default 24)\n"
+    "      --seed S            random seed (default 1); same seed, same files\n"
+    "      --end DATE          last day of the data (default 2026-10-31)\n"
+    "      -o DIR              the folder to write\n"
+    "\n"
+    "Exit status: 0 done (rejected records are listed, not fatal); 1 usage error;\n"
+    "2 records rejected under --strict (nothing committed); 3 an input or the\n"
+    "database cannot be read or written, or is locked (nothing changed).\n"
+    "\n"
+    "Environment: IOPSTAT_DB (default database), IOPSTAT_BUSY_TIMEOUT_MS (how long\n"
+    "a load waits for another one, default 10000), SOURCE_DATE_EPOCH (pins the clock).\n"
+    "Documentation: README.md and docs/ in the source tree.\n";
+
+static int fail(const iop_error *err)
+{
+    char buf[1024];
+    fprintf(stderr, "iopstat: %s\n", iop_error_format(err, buf, sizeof buf));
+    if (err->code == IOP_EUSAGE)
+        fputs(USAGE, stderr);
+    return iop_error_exit_status(err->code);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "iopstat: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n%s", USAGE);
+    return 1;
+}
+
+static time_t clock_now(void)
+{
+    const char *e = getenv("SOURCE_DATE_EPOCH");
+    return e && *e ? (time_t)strtoll(e, NULL, 10) : time(NULL);
+}
+
+static const char *default_db(void)
+{
+    const char *e = getenv("IOPSTAT_DB");
+    return e && *e ? e : "iopstat.db";
+}
+
+/* Joins argv into one string for load_runs.options. */
+static void join_args(int argc, char **argv, char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < argc && n < size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? " " : "", argv[i]);
+}
+
+static int cmd_load(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'}, {"prune", no_argument, NULL, 'p'},
+        {"strict", no_argument, NULL, 's'}, {"extract-date", required_argument, NULL, 'e'},
+        {NULL, 0, NULL, 0}};
+    iop_load_opts o;
+    iop_load_result res;
+    iop_error err;
+    char line[2048];
+    int c;
+
+    iop_load_opts_init(&o);
+    o.db_path = default_db();
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o.db_path = optarg; break;
+        case 'p': o.prune = 1; break;
+        case 's': o.strict = 1; break;
+        case 'e': o.extract_date = optarg; break;
+        default: return usage_error("%s", "unknown option for 'load'");
+        }
+    }
+    if (optind != argc - 1)
+        return usage_error("%s", "'load' takes one EXTRACT_DIR");
+    join_args(argc, argv, line, sizeof line);
+    o.dir = argv[optind];
+    o.now = clock_now();
+    o.options = line;
+    o.diag = stderr;
+    o.progress = isatty(STDERR_FILENO);
+    if (getenv("IOPSTAT_BUSY_TIMEOUT_MS"))
+        o.busy_ms = atoi(getenv("IOPSTAT_BUSY_TIMEOUT_MS"));
+    iop_error_clear(&err);
+    if (iop_load(&o, &res, &err) != IOP_OK)
+        return fail(&err);
+    fprintf(stderr, "iopstat: load run %ld into '%s': %ld records read, %ld loaded, "
+            "%ld rejected\n", res.run, o.db_path, res.read, res.loaded, res.rejected);
+    return 0;
+}
+
+static int parse_long(const char *s, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 0)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static int cmd_generate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"clients", required_argument, NULL, 'c'}, {"months", required_argument, NULL, 'm'},
+        {"seed", required_argument, NULL, 's'}, {"end", required_argument, NULL, 'e'},
+        {NULL, 0, NULL, 0}};
+    iop_generate_opts o;
+    iop_error err;
+    long v;
+    int c;
+
+    iop_generate_opts_init(&o);
+    o.clients = 0;
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': if (!parse_long(optarg, &o.clients) || o.clients < 1)
+                      return usage_error("expected a positive number in '--clients', got '%s'", optarg);
+                  break;
+        case 'm': if (!parse_long(optarg, &v) || v < 1 || v > 600)
+                      return usage_error("expected 1 to 600 in '--months', got '%s'", optarg);
+                  o.months = (int)v;
+                  break;
+        case 's': if (!parse_long(optarg, &v))
+                      return usage_error("expected a number in '--seed', got '%s'", optarg);
+                  o.seed = (unsigned long)v;
+                  break;
+        case 'e': snprintf(o.end, sizeof o.end, "%s", optarg); break;
+        case 'o': o.outdir = optarg; break;
+        default: return usage_error("%s", "unknown option for 'generate'");
+        }
+    }
+    if (!o.clients || !o.outdir || optind != argc)
+        return usage_error("%s", "'generate' needs --clients N and -o DIR");
+    iop_error_clear(&err);
+    if (iop_generate(&o, &err) != IOP_OK)
+        return fail(&err);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    gsl_set_error_handler_off();
+    if (argc < 2)
+        return usage_error("%s", "no command given");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        fputs(USAGE, stdout);
+        fputs("\n", stdout);
+        fputs(HELP, stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("iopstat %s\n", IOP_VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[1], "load"))
+        return cmd_load(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "generate"))
+        return cmd_generate(argc - 1, argv + 1);
+    return usage_error("unknown command '%s'", argv[1]);
+}
