@@ -13,7 +13,7 @@ CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Iinclude -Ibuild/gen -DIOP_VERSION='"$(VERSION)"'
-LIBS    := -lsqlite3 -lxlsxwriter -lgsl -lgslcblas -lcsv -lnettle -lm
+LIBS    := -pthread -lsqlite3 -lxlsxwriter -lgsl -lgslcblas -lcsv -lnettle -lm
 TESTLIBS := -lcmocka
 
 # Debian packages the build, the tests and the benchmarks need.

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "iop/date.h"
+#include "iop/feed.h"
 #include "iop/ingest.h"
 #include "iop/progress.h"
 #include "iop/store.h"
@@ -46,11 +47,9 @@ typedef struct file_state {
     const iop_table *t;
     const char *path;
     iop_load_file *stats;
+    iop_layout lay;
     int map[IOP_FIELDS_MAX];     /* field -> column, or -1 */
-    int field_of[16];            /* column -> field (0-based), or -1 */
-    size_t nheader;
-    const char *file_fault;      /* the whole file is rejected */
-    int shown;
+    int shown;                   /* reject messages printed */
 } file_state;
 
 void iop_load_opts_init(iop_load_opts *o)
@@ -73,7 +72,7 @@ static iop_code reject(loader *L, file_state *f, long line, long column,
 {
     sqlite3_stmt *st = L->reject;
     const char *cname = NULL;
-    if (column > 0 && (size_t)column <= f->nheader && f->map[column - 1] >= 0)
+    if (column > 0 && (size_t)column <= f->lay.nheader && f->map[column - 1] >= 0)
         cname = f->t->cols[f->map[column - 1]].name;
     f->stats->rejected++;
     sqlite3_bind_int64(st, 1, L->run);
@@ -208,69 +207,51 @@ static int check_rules(loader *L, const iop_table *t, const iop_value *v,
 
 static long field_no(const file_state *f, int col)
 {
-    return f->field_of[col] >= 0 ? f->field_of[col] + 1 : 0;
+    return f->lay.field_of[col] >= 0 ? f->lay.field_of[col] + 1 : 0;
 }
 
-static const char *field_value(const file_state *f, const iop_record *rec, int col)
+/* The text of a validated value, for a reject message. */
+static const char *value_text(const iop_value *v, char *buf, size_t size)
 {
-    return f->field_of[col] >= 0 ? rec->fields[f->field_of[col]] : NULL;
-}
-
-/* Validates the values of a well-formed record into v; on a problem
- * fills *p and returns 1. */
-static int validate_values(loader *L, file_state *f, const iop_record *rec,
-                           iop_value *v, problem *p)
-{
-    for (size_t c = 0; c < f->t->ncols; c++) {
-        int k = f->field_of[c];
-        char empty[1] = "";
-        char *raw = k >= 0 ? rec->fields[k] : empty;
-        size_t len = k >= 0 ? rec->lens[k] : 0;
-        if (!iop_validate_value(&L->vctx, &f->t->cols[c], raw, len, &v[c],
-                                p->why, sizeof p->why)) {
-            p->col = (int)c;
-            return 1;
-        }
+    switch (v->type) {
+    case IOP_V_TEXT: return v->s;
+    case IOP_V_INT: snprintf(buf, size, "%lld", (long long)v->i); return buf;
+    case IOP_V_REAL: snprintf(buf, size, "%.17g", v->d); return buf;
+    default: return NULL;
     }
-    return 0;
 }
 
-static iop_code load_record(loader *L, file_state *f, iop_upsert *u,
-                            const iop_record *rec, iop_error *err)
+/* Loads one item of the feed: a record rejected by the feed, or a row to
+ * check against the database and write. */
+static iop_code load_item(loader *L, file_state *f, iop_upsert *u, const iop_item *it,
+                          iop_error *err)
 {
-    iop_value v[16];
     problem p;
-    char why[96];
+    char buf[32];
     int rc;
 
     f->stats->read++;
-    if (f->file_fault)
-        return reject(L, f, rec->line, 0, NULL, f->file_fault, err);
-    if (rec->fault)
-        return reject(L, f, rec->line, rec->fault_column, NULL, rec->fault, err);
-    if (rec->nfields != f->nheader) {
-        snprintf(why, sizeof why, "expected %zu fields as in the header, got %zu",
-                 f->nheader, rec->nfields);
-        return reject(L, f, rec->line, 0, NULL, why, err);
+    /* A rejected record still names its row: --prune must not close it. */
+    if (it->reason) {
+        if (it->has_key && L->o->prune && iop_upsert_seen(u, it->v, err) != IOP_OK)
+            return IOP_EIO;
+        return reject(L, f, it->line, it->column, it->value, it->reason, err);
     }
-    rc = validate_values(L, f, rec, v, &p);
-    if (rc == 0)
-        rc = check_rules(L, f->t, v, &p, err);
+    rc = check_rules(L, f->t, it->v, &p, err);
     if (rc < 0)
         return IOP_EIO;
-    /* A rejected record still names its row: --prune must not close it. */
-    if (rc > 0 && p.col >= (int)f->t->nkey && L->o->prune &&
-        iop_upsert_seen(u, v, err) != IOP_OK)
-        return IOP_EIO;
-    if (rc > 0)
-        return reject(L, f, rec->line, field_no(f, p.col), field_value(f, rec, p.col),
-                      p.why, err);
-    switch (iop_upsert_row(u, v, err)) {
+    if (rc > 0) {
+        if (p.col >= (int)f->t->nkey && L->o->prune && iop_upsert_seen(u, it->v, err) != IOP_OK)
+            return IOP_EIO;
+        return reject(L, f, it->line, field_no(f, p.col),
+                      value_text(&it->v[p.col], buf, sizeof buf), p.why, err);
+    }
+    switch (iop_upsert_row(u, it->v, err)) {
     case IOP_UPSERT_INSERTED: f->stats->inserted++; break;
     case IOP_UPSERT_UPDATED: f->stats->updated++; break;
     case IOP_UPSERT_UNCHANGED: f->stats->unchanged++; break;
     case IOP_UPSERT_DUPLICATE:
-        return reject(L, f, rec->line, field_no(f, 0), field_value(f, rec, 0),
+        return reject(L, f, it->line, field_no(f, 0), it->v[0].s,
                       "duplicate key: an earlier record of this file has the same key", err);
     default:
         return IOP_EIO;
@@ -290,31 +271,31 @@ static void map_header(loader *L, file_state *f, const iop_record *h)
     char unknown[512] = "";
     const iop_table *t = f->t;
 
-    f->nheader = h->nfields;
+    f->lay.nheader = h->nfields;
     for (size_t c = 0; c < t->ncols; c++)
-        f->field_of[c] = -1;
+        f->lay.field_of[c] = -1;
     for (size_t k = 0; k < h->nfields; k++) {
         int c = iop_table_column(t, h->fields[k]);
         f->map[k] = c;
         if (c < 0) {
             size_t n = strlen(unknown);
             snprintf(unknown + n, sizeof unknown - n, "%s'%.40s'", n ? ", " : "", h->fields[k]);
-        } else if (f->field_of[c] >= 0) {
+        } else if (f->lay.field_of[c] >= 0) {
             snprintf(fault, sizeof fault, "column '%s' appears twice in the header; "
                      "no record of this file is loaded", t->cols[c].name);
-            f->file_fault = fault;
+            f->lay.file_fault = fault;
         } else {
-            f->field_of[c] = (int)k;
+            f->lay.field_of[c] = (int)k;
         }
     }
-    for (size_t c = 0; c < t->ncols && !f->file_fault; c++)
-        if (t->cols[c].required && f->field_of[c] < 0) {
+    for (size_t c = 0; c < t->ncols && !f->lay.file_fault; c++)
+        if (t->cols[c].required && f->lay.field_of[c] < 0) {
             snprintf(fault, sizeof fault, "missing required column '%s'; no record of "
                      "this file is loaded", t->cols[c].name);
-            f->file_fault = fault;
+            f->lay.file_fault = fault;
         }
-    if (L->o->diag && f->file_fault)
-        fprintf(L->o->diag, "iopstat: %s:%ld: %s\n", f->path, h->line, f->file_fault);
+    if (L->o->diag && f->lay.file_fault)
+        fprintf(L->o->diag, "iopstat: %s:%ld: %s\n", f->path, h->line, f->lay.file_fault);
     if (L->o->diag && unknown[0])
         fprintf(L->o->diag, "iopstat: %s:%ld: warning: unknown columns ignored: %s\n",
                 f->path, h->line, unknown);
@@ -328,37 +309,49 @@ static iop_code read_header(loader *L, file_state *f, iop_reader *r, iop_error *
     if (rc < 0)
         return IOP_EIO;
     if (rc == 0) {
-        f->file_fault = "file is empty: no header row";
+        f->lay.file_fault = "file is empty: no header row";
         if (L->o->diag)
-            fprintf(L->o->diag, "iopstat: %s: %s\n", f->path, f->file_fault);
+            fprintf(L->o->diag, "iopstat: %s: %s\n", f->path, f->lay.file_fault);
         return IOP_OK;
     }
     if (h.fault) {
-        f->file_fault = "malformed header row; no record of this file is loaded";
+        f->lay.file_fault = "malformed header row; no record of this file is loaded";
         if (L->o->diag)
             fprintf(L->o->diag, "iopstat: %s:%ld: %s (%s)\n", f->path, h.line,
-                    f->file_fault, h.fault);
-        f->nheader = 0;
+                    f->lay.file_fault, h.fault);
         return IOP_OK;
     }
     map_header(L, f, &h);
     return IOP_OK;
 }
 
+/* Loads the records after the header, read and validated by a feed
+ * thread; stops the feed early on a database error. */
 static iop_code read_records(loader *L, file_state *f, iop_reader *r, iop_upsert *u,
                              iop_error *err)
 {
-    iop_record rec;
-    int rc;
+    iop_feed *feed;
+    iop_batch *b;
+    iop_code rc = iop_feed_start(&feed, r, &f->lay, &L->vctx, err);
+    int last = 0;
 
-    while ((rc = iop_reader_next(r, &rec, err)) == 1) {
-        if (load_record(L, f, u, &rec, err) != IOP_OK)
-            return err->code ? err->code : IOP_EIO;
-        if ((f->stats->read & 0xFFFF) == 0)
-            iop_progress_update(&L->progress, f->t->file, iop_reader_offset(r),
-                                iop_reader_size(r), f->stats->read);
+    while (rc == IOP_OK && !last) {
+        b = iop_feed_next(feed);
+        for (size_t i = 0; i < b->n && rc == IOP_OK; i++)
+            rc = load_item(L, f, u, &b->items[i], err);
+        last = b->last;
+        if (rc == IOP_OK && last && b->rc != IOP_OK) {
+            *err = b->err;
+            rc = b->rc;
+        }
+        iop_progress_update(&L->progress, f->t->file, b->offset, iop_reader_size(r),
+                            f->stats->read);
+        iop_feed_release(feed, b);
     }
-    return rc < 0 ? IOP_EIO : IOP_OK;
+    iop_feed_stop(feed);
+    if (rc != IOP_OK && err->code == IOP_OK)
+        rc = iop_error_set(err, IOP_EIO, f->path, 0, 0, "load failed");
+    return rc;
 }
 
 static void print_summary(loader *L, file_state *f)
@@ -375,9 +368,10 @@ static iop_code load_file(loader *L, const iop_table *t, iop_load_result *res,
                           iop_error *err)
 {
     char path[4096];
-    file_state f = {.t = t, .path = path};
+    file_state f = {.t = t, .path = path, .lay = {.t = t}};
     iop_reader *r = NULL;
     iop_upsert *u = NULL;
+    char *indexes = NULL;
     iop_code rc;
 
     snprintf(path, sizeof path, "%s/%s", L->o->dir, t->file);
@@ -388,12 +382,16 @@ static iop_code load_file(loader *L, const iop_table *t, iop_load_result *res,
     f.stats = &res->files[res->nfiles++];
     snprintf(f.stats->file, sizeof f.stats->file, "%s", t->file);
     L->parent_id[0] = '\0';
-    rc = iop_upsert_new(&u, &L->store, t, L->run, err);
+    rc = iop_store_defer_indexes(&L->store, t->name, &indexes, err);
+    if (rc == IOP_OK)
+        rc = iop_upsert_new(&u, &L->store, t, L->run, err);
     if (rc == IOP_OK)
         rc = read_header(L, &f, r, err);
     if (rc == IOP_OK)
         rc = read_records(L, &f, r, u, err);
-    if (rc == IOP_OK && L->o->prune && !f.file_fault) {
+    if (rc == IOP_OK && indexes)
+        rc = iop_store_exec(&L->store, indexes, err);
+    if (rc == IOP_OK && L->o->prune && !f.lay.file_fault) {
         f.stats->pruned = iop_upsert_prune(u, err);
         rc = f.stats->pruned < 0 ? IOP_EIO : IOP_OK;
     }
@@ -401,6 +399,7 @@ static iop_code load_file(loader *L, const iop_table *t, iop_load_result *res,
     f.stats->bytes = iop_reader_size(r);
     iop_reader_sha256(r, f.stats->sha256);
     print_summary(L, &f);
+    sqlite3_free(indexes);
     iop_upsert_free(u);
     iop_reader_free(r);
     return rc;

@@ -50,6 +50,17 @@ iop_code iop_store_migrate(iop_store *s, iop_error *err);
 /* Runs sql/views.sql; with temp, as TEMP views (see iop_store_pin_run). */
 iop_code iop_store_exec_views(iop_store *s, int temp, iop_error *err);
 
+/*
+ * When table is empty, drops its secondary indexes and returns their
+ * CREATE statements in *saved (a sqlite3_malloc'd, ';'-joined string, or
+ * NULL when there is nothing to restore): building an index once after a
+ * bulk insert is faster than updating it row by row. The caller runs
+ * *saved after the insert, inside the same transaction, and frees it
+ * with sqlite3_free().
+ */
+iop_code iop_store_defer_indexes(iop_store *s, const char *table, char **saved,
+                                 iop_error *err);
+
 /* The latest load run, 0 when none. */
 long iop_store_latest_run(iop_store *s);
 
