@@ -66,6 +66,15 @@ static iop_code sql_fail(loader *L, iop_error *err, const char *what)
                          sqlite3_errmsg(L->store.db));
 }
 
+/* The length of s cut at max bytes without splitting a UTF-8 character. */
+static size_t cut_utf8(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    while (n > 0 && s[n] && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
 /* Stores one rejected record and prints the first few of each file. */
 static iop_code reject(loader *L, file_state *f, long line, long column,
                        const char *value, const char *reason, iop_error *err)
@@ -80,7 +89,7 @@ static iop_code reject(loader *L, file_state *f, long line, long column,
     sqlite3_bind_int64(st, 3, line);
     sqlite3_bind_int64(st, 4, column);
     sqlite3_bind_text(st, 5, cname, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, value, value ? (int)strnlen(value, 256) : 0, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, value, value ? (int)cut_utf8(value, 256) : 0, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, reason, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);

@@ -161,8 +161,8 @@ static int cmd_generate(int argc, char **argv)
         case 'c': if (!parse_long(optarg, &o.clients) || o.clients < 1)
                       return usage_error("expected a positive number in '--clients', got '%s'", optarg);
                   break;
-        case 'm': if (!parse_long(optarg, &v) || v < 1 || v > 600)
-                      return usage_error("expected 1 to 600 in '--months', got '%s'", optarg);
+        case 'm': if (!parse_long(optarg, &v) || v < 1 || v > 1200)
+                      return usage_error("expected 1 to 1200 in '--months', got '%s'", optarg);
                   o.months = (int)v;
                   break;
         case 's': if (!parse_long(optarg, &v))

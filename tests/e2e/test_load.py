@@ -344,6 +344,34 @@ class TestTransactions(LoadCase):
         self.assertEqual(dump(self.db), before)
 
 
+class TestProgress(LoadCase):
+    def test_progress_only_on_a_terminal(self):
+        import pty
+        d = write_extract(BASE)
+        leader, follower = pty.openpty()
+        env = dict(os.environ, SOURCE_DATE_EPOCH="1780000000")
+        p = subprocess.run(IOPSTAT + ["load", d, "--db", self.db, "--extract-date", "2026-05-31"],
+                           stdout=subprocess.DEVNULL, stderr=follower, env=env, timeout=600)
+        os.close(follower)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        os.close(leader)
+        self.assertEqual(p.returncode, 0)
+        text = out.decode()
+        self.assertRegex(text, r"sessions\.csv +100%  3 rows")
+        # not a terminal: no progress lines at all
+        rc, _, err = load(d, self.db)
+        self.assertEqual(rc, 0)
+        self.assertNotIn("100%", err)
+
+
 class TestCommandLine(LoadCase):
     def test_usage_errors(self):
         for args, msg in [(["load"], "takes one EXTRACT_DIR"), (["frobnicate"], "unknown command 'frobnicate'"),
