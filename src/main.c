@@ -17,10 +17,15 @@
 
 #include "iop/error.h"
 #include "iop/generate.h"
+#include "iop/date.h"
 #include "iop/load.h"
+#include "iop/metrics.h"
+#include "iop/store.h"
 
 static const char USAGE[] =
     "usage: iopstat load EXTRACT_DIR [--db FILE] [--prune] [--strict] [--extract-date DATE]\n"
+    "       iopstat metrics --from DATE --to DATE [--level L] [--by DIMENSION] [--run N]\n"
+    "                       [--format csv|json] [--db FILE]\n"
     "       iopstat generate --clients N [--months M] [--seed S] [--end DATE] -o DIR\n"
     "       iopstat --help | --version\n";
 
@@ -35,6 +40,16 @@ static const char HELP[] =
     "      --strict            commit nothing if any record is rejected (exit 2)\n"
     "      --extract-date DATE the extract's date (default: today); later dates\n"
     "                          are rejected\n"
+    "  metrics             every figure of metrics.md for a period, one tidy row\n"
+    "                      per figure: metric,dimension,group,n,estimate,lower,\n"
+    "                      upper,statistic,df,p_value,at,note (docs/metrics.md)\n"
+    "      --from, --to DATE   the period; `to` is the as-of date\n"
+    "      --level L           the level of care (default 2.1, IOP)\n"
+    "      --by DIMENSION      program, site, counselor, primary_substance,\n"
+    "                          co_occurring, sex, race, ethnicity, age_band,\n"
+    "                          referral_source, payer or cohort\n"
+    "      --run N             the database as load run N left it (default: latest)\n"
+    "      --format csv|json   default csv, on standard output\n"
     "  generate            write a synthetic extract (no real patient data)\n"
     "      --clients N         clients to make (required)\n"
     "      --months M          months of admissions (default 24)\n"
@@ -143,6 +158,117 @@ static int parse_long(const char *s, long *out)
     return 1;
 }
 
+static int parse_day(const char *s, char out[11], long *day)
+{
+    if (!iop_date_parse(s, strlen(s), day))
+        return 0;
+    iop_date_format(*day, out);
+    return 1;
+}
+
+static int level_exists(iop_store *s, const char *level)
+{
+    sqlite3_stmt *st;
+    int found = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM levels WHERE code = ?", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, level, -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+/* Opens the database read-only, pinned to run (0: the latest). */
+static int open_pinned(iop_store *s, const char *db, long run)
+{
+    iop_error err;
+    iop_error_clear(&err);
+    if (iop_store_open(s, db, IOP_STORE_READONLY, 10000, &err) != IOP_OK)
+        return fail(&err);
+    if (iop_store_latest_run(s) == 0) {
+        iop_store_close(s);
+        iop_error_set(&err, IOP_EIO, db, 0, 0, "no load run in the database yet");
+        return fail(&err);
+    }
+    if (run && iop_store_pin_run(s, run, &err) != IOP_OK) {
+        iop_store_close(s);
+        return fail(&err);
+    }
+    return 0;
+}
+
+static int metrics_run(iop_mctx *c, const char *db, long run, int json)
+{
+    iop_store s;
+    iop_rows rows;
+    iop_error err;
+    int status = open_pinned(&s, db, run);
+
+    if (status)
+        return status;
+    if (!level_exists(&s, c->level)) {
+        iop_store_close(&s);
+        return usage_error("unknown level of care '%s' in '--level'", c->level);
+    }
+    c->db = s.db;
+    iop_rows_init(&rows);
+    iop_error_clear(&err);
+    if (iop_metrics_run(c, &rows, &err) != IOP_OK)
+        status = fail(&err);
+    else if (json)
+        iop_metrics_write_json(&rows, stdout);
+    else
+        iop_metrics_write_csv(&rows, stdout);
+    iop_rows_release(&rows);
+    iop_store_close(&s);
+    return status;
+}
+
+static int cmd_metrics(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"from", required_argument, NULL, 'f'}, {"to", required_argument, NULL, 't'},
+        {"level", required_argument, NULL, 'l'}, {"by", required_argument, NULL, 'b'},
+        {"run", required_argument, NULL, 'r'}, {"format", required_argument, NULL, 'F'},
+        {"db", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
+    iop_mctx c = {.level = "2.1"};
+    const char *db = default_db(), *format = "csv";
+    long run = 0;
+    int c_, have_from = 0, have_to = 0;
+
+    while ((c_ = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c_) {
+        case 'f': if (!parse_day(optarg, c.from_s, &c.from))
+                      return usage_error("expected date (YYYY-MM-DD) in '--from', got '%s'", optarg);
+                  have_from = 1;
+                  break;
+        case 't': if (!parse_day(optarg, c.to_s, &c.to))
+                      return usage_error("expected date (YYYY-MM-DD) in '--to', got '%s'", optarg);
+                  have_to = 1;
+                  break;
+        case 'l': c.level = optarg; break;
+        case 'b': c.by = optarg;
+                  if (!(c.by_expr = iop_metrics_dimension(optarg)))
+                      return usage_error("unknown dimension '%s' in '--by'", optarg);
+                  break;
+        case 'r': if (!parse_long(optarg, &run) || run < 1)
+                      return usage_error("expected a load run number in '--run', got '%s'", optarg);
+                  break;
+        case 'F': format = optarg; break;
+        case 'd': db = optarg; break;
+        default: return usage_error("%s", "unknown option for 'metrics'");
+        }
+    }
+    if (!have_from || !have_to || optind != argc)
+        return usage_error("%s", "'metrics' needs --from DATE and --to DATE");
+    if (c.from > c.to)
+        return usage_error("'--from' %s is after '--to' %s", c.from_s, c.to_s);
+    if (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0)
+        return usage_error("expected csv or json in '--format', got '%s'", format);
+    return metrics_run(&c, db, run, format[0] == 'j');
+}
+
+
 static int cmd_generate(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -201,6 +327,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "load"))
         return cmd_load(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "metrics"))
+        return cmd_metrics(argc - 1, argv + 1);
     if (!strcmp(argv[1], "generate"))
         return cmd_generate(argc - 1, argv + 1);
     return usage_error("unknown command '%s'", argv[1]);

@@ -1,0 +1,138 @@
+/*
+ * metrics.h - the analyse stage: every figure of metrics.md, as tidy rows.
+ *
+ * A figure is one iop_row: metric, dimension, group, n, estimate, lower,
+ * upper, statistic, df, p_value, at, note (product.md, "metrics"). The
+ * sections of metrics.md each have a module (metrics_<section>.c) that
+ * reads what it needs from the database through SQL, computes with the
+ * statistics library (stats.h) and appends rows. The database may be
+ * pinned to a load run (store.h) before; the sections do not care.
+ *
+ * Sections read the TEMP table `facts`: the derived view episode_facts
+ * (of the pinned run, if any) plus the level's `intensity`, made once per
+ * run. Their SQL names it `facts AS e`.
+ *
+ * Conventions every section follows:
+ * - A figure with no population has n = 0 and no estimate; a figure that
+ *   cannot be estimated has no estimate and says why in note. Never NaN.
+ * - With a --by dimension, a section writes the "all" rows first, then the
+ *   rows of each group in byte order of the group's name; tests across
+ *   groups carry dimension = the dimension and group = "all".
+ * - Identifiers and groups compare as byte strings.
+ */
+#ifndef IOP_METRICS_H
+#define IOP_METRICS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sqlite3.h>
+
+#include "iop/error.h"
+
+/* Which fields of a row hold a value. */
+enum {
+    IOP_HAS_EST = 1, IOP_HAS_CI = 2, IOP_HAS_STAT = 4, IOP_HAS_DF = 8,
+    IOP_HAS_P = 16,
+};
+
+typedef struct iop_row {
+    const char *metric;        /* a catalogue name (static) */
+    char dimension[32];        /* "all" or the --by dimension */
+    char group[128];           /* "all" or the group's value */
+    long n;
+    double estimate, lower, upper, statistic, df, p_value;
+    unsigned has;              /* IOP_HAS_* bits */
+    char at[64];               /* place inside the metric, or "" */
+    char note[128];            /* why a figure is missing, or "" */
+} iop_row;
+
+/* A growing array of rows. */
+typedef struct iop_rows {
+    iop_row *v;
+    size_t n, cap;
+} iop_rows;
+
+/* What the figures are computed for. */
+typedef struct iop_mctx {
+    sqlite3 *db;
+    long from, to;             /* day numbers; to is the as-of date */
+    char from_s[11], to_s[11]; /* the same as YYYY-MM-DD */
+    const char *level;         /* level of care, default "2.1" */
+    const char *by;            /* dimension name, or NULL */
+    const char *by_expr;       /* its SQL expression over facts AS e */
+} iop_mctx;
+
+/* ---- rows ---------------------------------------------------------- */
+
+void iop_rows_init(iop_rows *r);
+void iop_rows_release(iop_rows *r);
+
+/*
+ * Appends a row for metric in group (NULL: dimension "all", group
+ * "all") and returns it with n = 0 and nothing set, or NULL when out of
+ * memory. The pointer is valid until the next append.
+ */
+iop_row *iop_rows_add(iop_rows *r, const iop_mctx *c, const char *metric,
+                      const char *group);
+
+/* Setters: each fills its fields and sets their IOP_HAS_* bits. */
+void iop_row_est(iop_row *row, double estimate);
+void iop_row_ci(iop_row *row, double lower, double upper);
+void iop_row_test(iop_row *row, double statistic, double df, double p_value);
+void iop_row_at(iop_row *row, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void iop_row_note(iop_row *row, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A count: n = estimate = count. */
+void iop_row_count(iop_row *row, long count);
+
+/* x of n with the Wilson interval (R prop.test(correct = FALSE)); n = 0
+ * leaves the estimate empty with the note "no data". */
+void iop_row_share(iop_row *row, long x, long n);
+
+/* ---- the command --------------------------------------------------- */
+
+/* The --by dimensions and their SQL over facts AS e; NULL when
+ * name is not one. */
+const char *iop_metrics_dimension(const char *name);
+
+/* A NULL-terminated list of the dimension names (static). */
+const char *const *iop_metrics_dimensions(void);
+
+/*
+ * Computes every figure for c into rows. Returns IOP_OK, or IOP_EIO with
+ * SQLite's message, IOP_ENOMEM, in err.
+ */
+iop_code iop_metrics_run(const iop_mctx *c, iop_rows *rows, iop_error *err);
+
+/* Writes rows as CSV (with a header) or as a JSON array to out. */
+void iop_metrics_write_csv(const iop_rows *rows, FILE *out);
+void iop_metrics_write_json(const iop_rows *rows, FILE *out);
+
+/* ---- helpers the sections share -------------------------------------- */
+
+/*
+ * Prepares sql for a section. The text "$GROUP" in sql is replaced by the
+ * --by dimension's expression over facts AS e ('all' without
+ * one); ?1 is bound to from, ?2 to `to`, ?3 to the level, ?4 to group
+ * (NULL for all groups), all as text. So a section selects one group with
+ * "AND (?4 IS NULL OR $GROUP = ?4)". IOP_EIO with the message on failure.
+ */
+iop_code iop_mctx_prepare(const iop_mctx *c, const char *sql, const char *group,
+                          sqlite3_stmt **st, iop_error *err);
+
+/* Reports a failed step of st as IOP_EIO in err. */
+iop_code iop_mctx_fail(const iop_mctx *c, iop_error *err);
+
+/*
+ * A section of metrics.md: figures() writes the rows of one group (NULL:
+ * all); tests() (may be NULL) writes the comparisons across the groups of
+ * the --by dimension and is called only with one.
+ */
+typedef struct iop_section {
+    const char *name;
+    iop_code (*figures)(const iop_mctx *c, const char *group, iop_rows *rows,
+                        iop_error *err);
+    iop_code (*tests)(const iop_mctx *c, iop_rows *rows, iop_error *err);
+} iop_section;
+
+#endif

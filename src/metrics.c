@@ -1,0 +1,247 @@
+/*
+ * metrics.c - the analyse stage's frame: rows, dimensions, groups, and the
+ * loop over the sections of metrics.md (see iop/metrics.h).
+ *
+ * Input: an open (possibly pinned) database and a period. Output: rows,
+ * in section order, then "all" before each group in byte order.
+ */
+#include "iop/metrics.h"
+
+#include "iop/stats.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The sections, in the order of metrics.md (metrics_sections.c). */
+extern const iop_section *const iop_sections[];
+
+void iop_rows_init(iop_rows *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+void iop_rows_release(iop_rows *r)
+{
+    free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
+iop_row *iop_rows_add(iop_rows *r, const iop_mctx *c, const char *metric,
+                      const char *group)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 256;
+        iop_row *v = realloc(r->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        r->v = v;
+        r->cap = cap;
+    }
+    iop_row *row = &r->v[r->n++];
+    memset(row, 0, sizeof *row);
+    row->metric = metric;
+    snprintf(row->dimension, sizeof row->dimension, "%s", group && c->by ? c->by : "all");
+    snprintf(row->group, sizeof row->group, "%s", group ? group : "all");
+    return row;
+}
+
+void iop_row_est(iop_row *row, double estimate)
+{
+    row->estimate = estimate;
+    row->has |= IOP_HAS_EST;
+}
+
+void iop_row_ci(iop_row *row, double lower, double upper)
+{
+    row->lower = lower;
+    row->upper = upper;
+    row->has |= IOP_HAS_CI;
+}
+
+void iop_row_test(iop_row *row, double statistic, double df, double p_value)
+{
+    row->statistic = statistic;
+    row->df = df;
+    row->p_value = p_value;
+    row->has |= IOP_HAS_STAT | IOP_HAS_DF | IOP_HAS_P;
+}
+
+void iop_row_at(iop_row *row, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(row->at, sizeof row->at, fmt, ap);
+    va_end(ap);
+}
+
+void iop_row_note(iop_row *row, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(row->note, sizeof row->note, fmt, ap);
+    va_end(ap);
+}
+
+void iop_row_count(iop_row *row, long count)
+{
+    row->n = count;
+    iop_row_est(row, (double)count);
+}
+
+void iop_row_share(iop_row *row, long x, long n)
+{
+    iop_stats_interval ci;
+    row->n = n;
+    if (n <= 0 || iop_stats_wilson((size_t)x, (size_t)n, &ci) != IOP_STATS_OK) {
+        iop_row_note(row, "no data");
+        return;
+    }
+    iop_row_est(row, ci.estimate);
+    iop_row_ci(row, ci.lower, ci.upper);
+}
+
+/* --by dimensions: a missing value is its own group, 'unknown'. */
+static const char *const DIMS[][2] = {
+    {"program", "coalesce(e.program, 'unknown')"},
+    {"site", "coalesce(e.site, 'unknown')"},
+    {"counselor", "coalesce(e.counselor_id, 'unknown')"},
+    {"primary_substance", "coalesce(e.primary_substance, 'unknown')"},
+    {"co_occurring", "coalesce(CAST(e.co_occurring AS TEXT), 'unknown')"},
+    {"sex", "coalesce(e.sex, 'unknown')"},
+    {"race", "coalesce(e.race, 'unknown')"},
+    {"ethnicity", "coalesce(e.ethnicity, 'unknown')"},
+    {"age_band", "e.age_band"},
+    {"referral_source", "coalesce(e.referral_source, 'unknown')"},
+    {"payer", "coalesce(e.payer, 'unknown')"},
+    {"cohort", "substr(e.admit_date, 1, 7)"},
+};
+
+const char *iop_metrics_dimension(const char *name)
+{
+    for (size_t i = 0; i < sizeof DIMS / sizeof DIMS[0]; i++)
+        if (strcmp(DIMS[i][0], name) == 0)
+            return DIMS[i][1];
+    return NULL;
+}
+
+const char *const *iop_metrics_dimensions(void)
+{
+    static const char *names[sizeof DIMS / sizeof DIMS[0] + 1];
+    for (size_t i = 0; i < sizeof DIMS / sizeof DIMS[0]; i++)
+        names[i] = DIMS[i][0];
+    return names;
+}
+
+iop_code iop_mctx_fail(const iop_mctx *c, iop_error *err)
+{
+    return iop_error_set(err, IOP_EIO, NULL, 0, 0, "database error: %s",
+                         sqlite3_errmsg(c->db));
+}
+
+/* sql with every "$GROUP" replaced by the dimension's expression. */
+static char *expand(const iop_mctx *c, const char *sql)
+{
+    const char *expr = c->by_expr ? c->by_expr : "'all'";
+    sqlite3_str *b = sqlite3_str_new(c->db);
+    const char *p = sql, *q;
+
+    while ((q = strstr(p, "$GROUP"))) {
+        sqlite3_str_append(b, p, (int)(q - p));
+        sqlite3_str_appendall(b, expr);
+        p = q + 6;
+    }
+    sqlite3_str_appendall(b, p);
+    return sqlite3_str_finish(b);
+}
+
+iop_code iop_mctx_prepare(const iop_mctx *c, const char *sql, const char *group,
+                          sqlite3_stmt **st, iop_error *err)
+{
+    char *text = expand(c, sql);
+    int rc = text ? sqlite3_prepare_v2(c->db, text, -1, st, NULL) : SQLITE_NOMEM;
+
+    sqlite3_free(text);
+    if (rc != SQLITE_OK) {
+        *st = NULL;
+        return iop_mctx_fail(c, err);
+    }
+    int np = sqlite3_bind_parameter_count(*st);
+    if (np >= 1)
+        sqlite3_bind_text(*st, 1, c->from_s, -1, SQLITE_STATIC);
+    if (np >= 2)
+        sqlite3_bind_text(*st, 2, c->to_s, -1, SQLITE_STATIC);
+    if (np >= 3)
+        sqlite3_bind_text(*st, 3, c->level, -1, SQLITE_STATIC);
+    if (np >= 4 && group)
+        sqlite3_bind_text(*st, 4, group, -1, SQLITE_TRANSIENT);
+    return IOP_OK;
+}
+
+/* The groups of the dimension: those of the level's episodes that
+ * overlap the period, in byte order. */
+static iop_code list_groups(const iop_mctx *c, char ***out, size_t *n, iop_error *err)
+{
+    static const char sql[] =
+        "SELECT DISTINCT $GROUP FROM facts AS e WHERE e.level_of_care = ?3 "
+        "AND e.admit_date <= ?2 AND (e.discharge_date IS NULL OR e.discharge_date >= ?1) "
+        "ORDER BY 1";
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    iop_code rc = iop_mctx_prepare(c, sql, NULL, &st, err);
+
+    *out = NULL;
+    *n = 0;
+    while (rc == IOP_OK && sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            char **v = realloc(*out, (cap = cap ? 2 * cap : 16) * sizeof *v);
+            if (!v) {
+                rc = iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
+                break;
+            }
+            *out = v;
+        }
+        (*out)[(*n)++] = strdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The derived view episode_facts is computed once per run into a TEMP
+ * table `facts` (with the level's intensity), which every section reads. */
+static iop_code make_facts(const iop_mctx *c, iop_error *err)
+{
+    static const char sql[] =
+        "DROP TABLE IF EXISTS temp.facts;"
+        "CREATE TEMP TABLE facts AS SELECT e.*, l.intensity FROM episode_facts AS e "
+        "JOIN levels AS l ON l.code = e.level_of_care;"
+        "CREATE INDEX temp.facts_level ON facts (level_of_care, admit_date);"
+        "CREATE INDEX temp.facts_client ON facts (client_id, admit_date);"
+        "CREATE UNIQUE INDEX temp.facts_id ON facts (episode_id);";
+    if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return iop_mctx_fail(c, err);
+    return IOP_OK;
+}
+
+iop_code iop_metrics_run(const iop_mctx *c, iop_rows *rows, iop_error *err)
+{
+    char **groups = NULL;
+    size_t ngroups = 0;
+    iop_code rc = make_facts(c, err);
+
+    if (rc == IOP_OK && c->by)
+        rc = list_groups(c, &groups, &ngroups, err);
+
+    for (size_t s = 0; iop_sections[s] && rc == IOP_OK; s++) {
+        const iop_section *sec = iop_sections[s];
+        rc = sec->figures(c, NULL, rows, err);
+        for (size_t g = 0; g < ngroups && rc == IOP_OK; g++)
+            rc = sec->figures(c, groups[g], rows, err);
+        if (rc == IOP_OK && c->by && sec->tests)
+            rc = sec->tests(c, rows, err);
+    }
+    for (size_t g = 0; g < ngroups; g++)
+        free(groups[g]);
+    free(groups);
+    return rc;
+}

@@ -1,0 +1,70 @@
+"""Oracle test of metrics.md section 3 (completion): iopstat metrics
+against R on generated extracts (several seeds and sizes, with and without
+--by), plus hand-checked edge cases."""
+import os
+import tempfile
+import unittest
+
+import oracle
+from iophelp import BASE, load, query, write_extract
+
+
+class TestCompletionAgainstR(unittest.TestCase):
+    CASES = [  # clients, seed, from, to, by
+        (600, 1, "2025-01-01", "2026-06-30", None),
+        (600, 1, "2025-11-01", "2026-10-31", "program"),
+        (150, 7, "2026-01-01", "2026-03-31", "sex"),
+        (40, 3, "2026-05-01", "2026-05-31", "site"),       # small: Fisher / empty months
+        (600, 2, "2024-12-15", "2025-02-10", "counselor"),  # year boundary, partial months
+    ]
+
+    def test_against_r(self):
+        for clients, seed, frm, to, by in self.CASES:
+            with self.subTest(clients=clients, seed=seed, by=by):
+                db = oracle.database(clients=clients, seed=seed)
+                extra = ["--by", by] if by else []
+                rows = oracle.metrics(db, frm, to, *extra)
+                col = {"counselor": "counselor_id"}.get(by, by)
+                facts = oracle.export(db, "SELECT * FROM episode_facts",
+                                      os.path.join(tempfile.mkdtemp(), "facts.csv"))
+                figs = oracle.rscript("metrics_completion.R", facts, frm, to, "2.1",
+                                      *( [col] if by else []))
+                self.assertGreater(oracle.compare(self, rows, figs, by), 3)
+
+
+class TestCompletionEdges(unittest.TestCase):
+    def setUp(self):
+        self.db = os.path.join(tempfile.mkdtemp(), "t.db")
+        rc, _, err = load(write_extract(BASE), self.db)
+        self.assertEqual(rc, 0, err)
+
+    def rows(self, frm, to, *extra):
+        return {(r["metric"], r["group"], r["at"]): r for r in oracle.metrics(self.db, frm, to, *extra)}
+
+    def test_no_discharges_is_no_data(self):
+        r = self.rows("2025-01-01", "2025-01-31")
+        self.assertEqual(r[("completion_rate", "all", "")]["n"], "0")
+        self.assertEqual(r[("completion_rate", "all", "")]["estimate"], "")
+        self.assertEqual(r[("completion_rate", "all", "")]["note"], "no data")
+        self.assertEqual(r[("completion_trend", "all", "")]["statistic"], "")
+
+    def test_one_discharge(self):
+        # E2 (IOP) completed 2026-03-20: 1 of 1, Wilson [0.2065, 1]
+        r = self.rows("2026-03-01", "2026-03-31")[("completion_rate", "all", "")]
+        self.assertEqual((r["n"], r["estimate"]), ("1", "1"))
+        self.assertAlmostEqual(float(r["lower"]), 0.206549314343, places=9)
+        self.assertEqual(r["upper"], "1")
+
+    def test_census_counts(self):
+        r = self.rows("2026-01-01", "2026-05-31")
+        self.assertEqual(r[("admissions", "all", "")]["n"], "2")        # E2, E3
+        self.assertEqual(r[("discharges_completed", "all", "")]["n"], "1")
+        self.assertEqual(r[("active_census", "all", "")]["n"], "1")     # E3 open
+        # E2 2026-01-22..2026-03-19 (57 days) + E3 2026-02-02..2026-05-31 (119 days)
+        self.assertEqual(r[("client_days", "all", "")]["n"], str(57 + 119))
+        self.assertEqual(r[("continuing_clients", "all", "")]["n"], "1")  # E2 after E1
+        self.assertEqual(r[("new_clients", "all", "")]["n"], "1")         # E3
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=1)
