@@ -1,0 +1,106 @@
+"""`iopstat metrics` as a command: options and their errors, CSV and JSON
+carrying the same rows, --run pinning to an earlier load, byte-identical
+reruns, and empty periods reported as "no data"."""
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+import unittest
+
+from iophelp import BASE, load, run, write_extract
+
+
+class TestMetricsCommand(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="iop-mcli-")
+        self.db = os.path.join(self.tmp, "t.db")
+        rc, _, err = load(write_extract(BASE), self.db)
+        self.assertEqual(rc, 0, err)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def metrics(self, *args):
+        return run("metrics", "--db", self.db, *args)
+
+    def test_usage_errors(self):
+        cases = [
+            (["--to", "2026-05-31"], "needs --from DATE and --to DATE"),
+            (["--from", "2026-02-30", "--to", "2026-05-31"], "expected date (YYYY-MM-DD) in '--from', got '2026-02-30'"),
+            (["--from", "2026-06-01", "--to", "2026-05-31"], "'--from' 2026-06-01 is after '--to' 2026-05-31"),
+            (["--from", "2026-01-01", "--to", "2026-05-31", "--by", "shoe_size"], "unknown dimension 'shoe_size' in '--by'"),
+            (["--from", "2026-01-01", "--to", "2026-05-31", "--level", "2.2"], "unknown level of care '2.2' in '--level'"),
+            (["--from", "2026-01-01", "--to", "2026-05-31", "--format", "xml"], "expected csv or json in '--format', got 'xml'"),
+            (["--from", "2026-01-01", "--to", "2026-05-31", "--run", "0"], "expected a load run number in '--run'"),
+        ]
+        for args, msg in cases:
+            with self.subTest(args=args):
+                rc, out, err = self.metrics(*args)
+                self.assertEqual(rc, 1, err)
+                self.assertIn(msg, err)
+                self.assertEqual(out, "")
+
+    def test_missing_run_and_database(self):
+        rc, _, err = self.metrics("--from", "2026-01-01", "--to", "2026-05-31", "--run", "2")
+        self.assertEqual(rc, 1)
+        self.assertIn("no load run 2", err)
+        rc, _, err = run("metrics", "--db", os.path.join(self.tmp, "none.db"),
+                         "--from", "2026-01-01", "--to", "2026-05-31")
+        self.assertEqual(rc, 3)
+        self.assertIn("cannot open database", err)
+
+    def test_csv_and_json_agree(self):
+        rc, out, err = self.metrics("--from", "2026-01-01", "--to", "2026-05-31", "--by", "program")
+        self.assertEqual(rc, 0, err)
+        rows = list(csv.DictReader(io.StringIO(out)))
+        self.assertEqual(list(rows[0].keys()), ["metric", "dimension", "group", "n", "estimate", "lower",
+                                               "upper", "statistic", "df", "p_value", "at", "note"])
+        rc, out, err = self.metrics("--from", "2026-01-01", "--to", "2026-05-31", "--by", "program",
+                                    "--format", "json")
+        self.assertEqual(rc, 0, err)
+        objs = json.loads(out)
+        self.assertEqual(len(objs), len(rows))
+        for r, o in zip(rows, objs):
+            for k, v in r.items():
+                if k in ("n", "estimate", "lower", "upper", "statistic", "df", "p_value"):
+                    self.assertEqual(o[k], None if v == "" else float(v), k)
+                else:
+                    self.assertEqual(o[k], v, k)
+        self.assertIn("Adolescent IOP", {r["group"] for r in rows})
+
+    def test_rerun_is_identical(self):
+        a = self.metrics("--from", "2026-01-01", "--to", "2026-05-31", "--by", "sex")
+        b = self.metrics("--from", "2026-01-01", "--to", "2026-05-31", "--by", "sex")
+        self.assertEqual(a, b)
+
+    def test_run_pins_the_database(self):
+        files = dict(BASE)
+        files["episodes.csv"] = BASE["episodes.csv"].replace(
+            "2026-02-02,South,Adolescent IOP,,,", "2026-02-02,South,Adolescent IOP,2026-04-30,completed,")
+        rc, _, err = load(write_extract(files), self.db)
+        self.assertEqual(rc, 0, err)
+
+        def completed(*extra):
+            rc, out, err = self.metrics("--from", "2026-01-01", "--to", "2026-05-31", *extra)
+            self.assertEqual(rc, 0, err)
+            return [r["n"] for r in csv.DictReader(io.StringIO(out)) if r["metric"] == "discharges_completed"][0]
+        self.assertEqual(completed(), "2")
+        self.assertEqual(completed("--run", "2"), "2")
+        self.assertEqual(completed("--run", "1"), "1")
+
+    def test_empty_period_says_no_data(self):
+        rc, out, err = self.metrics("--from", "2020-01-01", "--to", "2020-12-31")
+        self.assertEqual(rc, 0, err)
+        rows = list(csv.DictReader(io.StringIO(out)))
+        self.assertTrue(rows)
+        for r in rows:
+            self.assertNotIn("nan", out.lower())
+            if r["n"] == "0" and r["metric"].endswith("_rate"):
+                self.assertEqual(r["estimate"], "")
+                self.assertEqual(r["note"], "no data")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=1)
