@@ -1,0 +1,316 @@
+/*
+ * metrics_attendance.c - metrics.md section 5: attendance and intensity of
+ * the level's episodes in the period.
+ *   attendance_rate, no_show_rate, cancel_rate
+ *       sessions dated in [from, to] and inside their episode (admit to
+ *       discharge, or to `to` when open); denominator = sessions not
+ *       cancelled by the program; ratio estimator clustered by client
+ *   weekly_hours_mean, asam_hours_met, weekly_hours_over_19
+ *       full treatment weeks whose last day is in the period (as of `to`);
+ *       the same clustered ratio estimator over weeks
+ *   iet_initiation, iet_engagement
+ *       the HEDIS IET shape over index admissions whose window closed by
+ *       `to` (13 and 47 days); Wilson intervals
+ *   watch_list
+ *       the count of clients open on `to` that meet either watch rule
+ * Every figure is one aggregate SQL statement; the rates are aggregated
+ * per client in SQL, which is exact for the clustered estimator (its
+ * variance uses only the clients' totals), so memory grows with clients,
+ * never with sessions. docs/metrics/attendance.md documents each name.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "iop/metrics.h"
+#include "iop/stats.h"
+
+/* The level's episodes that overlap the period (and the group). */
+#define EPISODES_IN_PERIOD \
+    " FROM facts AS e WHERE e.level_of_care = ?3 AND e.admit_date <= ?2" \
+    " AND (e.discharge_date IS NULL OR e.discharge_date >= ?1)" \
+    " AND (?4 IS NULL OR $GROUP = ?4)"
+
+/* Per client: attended, no_show, cancelled_client, eligible sessions. */
+static const char RATE_SQL[] =
+    "SELECT total(s.status = 'attended'), total(s.status = 'no_show'),"
+    " total(s.status = 'cancelled_client'), total(s.status <> 'cancelled_program')"
+    " FROM facts AS e JOIN sessions AS s ON s.episode_id = e.episode_id"
+    " AND s.session_date BETWEEN max(?1, e.admit_date)"
+    " AND min(?2, coalesce(e.discharge_date, ?2))"
+    " WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
+    " AND (e.discharge_date IS NULL OR e.discharge_date >= ?1)"
+    " AND (?4 IS NULL OR $GROUP = ?4)"
+    " GROUP BY e.client_id";
+
+/*
+ * Per client: full weeks whose last day is in [from, to], their attended
+ * minutes, the weeks that meet the ASAM hours (540 minutes, 360 under 18)
+ * and the weeks over 1,140 minutes. k0 .. k1 are an episode's weeks in
+ * the period: k0 = ceil((from - admit + 1) / 7), at least 1; k1 = the last
+ * full week as of min(discharge, to).
+ */
+static const char WEEK_SQL[] =
+    "WITH ep AS (SELECT e.episode_id, e.client_id, e.admit_date,"
+    "   CASE WHEN e.age < 18 THEN 360 ELSE 540 END AS need,"
+    "   max(1, (CAST(julianday(?1) - julianday(e.admit_date) AS INTEGER) + 7) / 7) AS k0,"
+    "   CAST((min(julianday(?2), julianday(coalesce(e.discharge_date, ?2)))"
+    "     - julianday(e.admit_date) + 1) / 7 AS INTEGER) AS k1"
+    EPISODES_IN_PERIOD "),"
+    " w AS (SELECT ep.client_id, ep.need,"
+    "   CAST((julianday(s.session_date) - julianday(ep.admit_date)) / 7 AS INTEGER) AS k,"
+    "   sum(s.minutes) AS m"
+    "   FROM ep JOIN sessions AS s ON s.episode_id = ep.episode_id AND s.status = 'attended'"
+    "   AND s.session_date BETWEEN date(ep.admit_date, printf('%+d days', 7 * (ep.k0 - 1)))"
+    "   AND date(ep.admit_date, printf('%+d days', 7 * ep.k1 - 1))"
+    "   WHERE ep.k1 >= ep.k0 GROUP BY ep.episode_id, k)"
+    " SELECT sum(wk), sum(m), sum(met), sum(over) FROM ("
+    "   SELECT client_id, max(0, k1 - k0 + 1) AS wk, 0 AS m, 0 AS met, 0 AS over FROM ep"
+    "   UNION ALL SELECT client_id, 0, m, m >= need, m > 1140 FROM w)"
+    " GROUP BY client_id HAVING sum(wk) > 0";
+
+/*
+ * Index admissions in [from - ?5, to - ?5]: how many, how many initiated
+ * (an attended session inside the episode on the admit day or the 13
+ * after) and how many engaged (attended sessions on two or more distinct
+ * dates in (initiation, initiation + 34], inside the episode).
+ */
+static const char IET_SQL[] =
+    "WITH ix AS (SELECT e.episode_id, e.admit_date,"
+    "   coalesce(e.discharge_date, '9999-12-31') AS dis"
+    "   FROM facts AS e WHERE e.level_of_care = ?3"
+    "   AND e.admit_date BETWEEN date(?1, printf('-%d days', ?5)) AND date(?2, printf('-%d days', ?5))"
+    "   AND (?4 IS NULL OR $GROUP = ?4)),"
+    " init AS (SELECT ix.episode_id, ix.dis, (SELECT min(s.session_date) FROM sessions AS s"
+    "   WHERE s.episode_id = ix.episode_id AND s.status = 'attended'"
+    "   AND s.session_date BETWEEN ix.admit_date AND min(ix.dis, date(ix.admit_date, '+13 days'))) AS d0"
+    "   FROM ix)"
+    " SELECT count(*), count(d0), total((SELECT count(DISTINCT s.session_date) FROM sessions AS s"
+    "   WHERE s.episode_id = init.episode_id AND s.status = 'attended'"
+    "   AND s.session_date > init.d0 AND s.session_date <= min(init.dis, date(init.d0, '+34 days'))) >= 2)"
+    " FROM init";
+
+/*
+ * Clients with an episode at the level open on `to` whose last two
+ * sessions inside the episode up to `to` (by date, then session_id;
+ * cancelled_program skipped) are both no_show, or admitted 7 or more
+ * days before `to` with no attended session in [to - 6, to].
+ */
+static const char WATCH_SQL[] =
+    "WITH op AS (SELECT e.episode_id, e.client_id, e.admit_date FROM facts AS e"
+    "   WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
+    "   AND (e.discharge_date IS NULL OR e.discharge_date > ?2)"
+    "   AND (?4 IS NULL OR $GROUP = ?4))"
+    " SELECT count(DISTINCT op.client_id) FROM op WHERE"
+    " (SELECT count(*) FROM (SELECT s.status FROM sessions AS s"
+    "   WHERE s.episode_id = op.episode_id AND s.session_date BETWEEN op.admit_date AND ?2"
+    "   AND s.status <> 'cancelled_program'"
+    "   ORDER BY s.session_date DESC, s.session_id DESC LIMIT 2) AS l"
+    "   WHERE l.status = 'no_show') = 2"
+    " OR (op.admit_date <= date(?2, '-7 days') AND NOT EXISTS (SELECT 1 FROM sessions AS s"
+    "   WHERE s.episode_id = op.episode_id AND s.status = 'attended'"
+    "   AND s.session_date BETWEEN date(?2, '-6 days') AND ?2))";
+
+/* Per-client totals: k columns, one row per client, column-major. */
+typedef struct totals {
+    double *col[4];
+    size_t n, cap;
+} totals;
+
+static iop_code nomem(iop_error *err)
+{
+    return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
+}
+
+static void totals_release(totals *t)
+{
+    for (int j = 0; j < 4; j++)
+        free(t->col[j]);
+    memset(t, 0, sizeof *t);
+}
+
+/* Appends the current row of st (4 columns); false when out of memory. */
+static bool totals_add(totals *t, sqlite3_stmt *st)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 1024;
+        for (int j = 0; j < 4; j++) {
+            double *v = realloc(t->col[j], cap * sizeof *v);
+            if (!v)
+                return false;
+            t->col[j] = v;
+        }
+        t->cap = cap;
+    }
+    for (int j = 0; j < 4; j++)
+        t->col[j][t->n] = sqlite3_column_double(st, j);
+    t->n++;
+    return true;
+}
+
+/* Runs sql for group into t: one row per client. */
+static iop_code read_totals(const iop_mctx *c, const char *sql, const char *group,
+                            totals *t, iop_error *err)
+{
+    sqlite3_stmt *st;
+    iop_code rc = iop_mctx_prepare(c, sql, group, &st, err);
+    int s = SQLITE_DONE;
+
+    memset(t, 0, sizeof *t);
+    while (rc == IOP_OK && (s = sqlite3_step(st)) == SQLITE_ROW)
+        if (!totals_add(t, st))
+            rc = nomem(err);
+    if (rc == IOP_OK && s != SQLITE_DONE)
+        rc = iop_mctx_fail(c, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static double sum(const double *v, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += v[i];
+    return s;
+}
+
+/*
+ * Adds metric = sum(y) / sum(x) over the clients' totals with the
+ * clustered interval (each row is one client, so its own cluster).
+ * n = sum(x), the units of the denominator.
+ */
+static iop_code ratio_row(const iop_mctx *c, const char *group, iop_rows *rows,
+                          const char *metric, const double *y, const double *x,
+                          size_t m, iop_error *err)
+{
+    iop_stats_ratio_result res;
+    iop_row *r = iop_rows_add(rows, c, metric, group);
+
+    if (!r)
+        return nomem(err);
+    r->n = m ? (long)sum(x, m) : 0;
+    switch (iop_stats_ratio(y, x, NULL, m, &res)) {
+    case IOP_STATS_OK:
+        iop_row_est(r, res.estimate);
+        iop_row_ci(r, res.lower, res.upper);
+        break;
+    case IOP_STATS_EMPTY:
+        iop_row_note(r, "no data");
+        break;
+    case IOP_STATS_NOT_ESTIMABLE:
+        if (r->n == 0)
+            iop_row_note(r, "no data");
+        else {
+            iop_row_est(r, res.estimate);
+            iop_row_note(r, "one client: no clustered interval");
+        }
+        break;
+    case IOP_STATS_NOMEM:
+        return nomem(err);
+    default:
+        iop_row_note(r, "not estimable");
+    }
+    return IOP_OK;
+}
+
+static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
+{
+    static const char *const names[] = {"attendance_rate", "no_show_rate", "cancel_rate"};
+    totals t;
+    iop_code rc = read_totals(c, RATE_SQL, group, &t, err);
+
+    for (int j = 0; j < 3 && rc == IOP_OK; j++)
+        rc = ratio_row(c, group, rows, names[j], t.col[j], t.col[3], t.n, err);
+    totals_release(&t);
+    return rc;
+}
+
+/* Hours per week: the minutes' column divided by 60, in place. */
+static iop_code weeks(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
+{
+    totals t;
+    iop_code rc = read_totals(c, WEEK_SQL, group, &t, err);
+
+    for (size_t i = 0; i < t.n; i++)
+        t.col[1][i] /= 60.0;
+    if (rc == IOP_OK)
+        rc = ratio_row(c, group, rows, "weekly_hours_mean", t.col[1], t.col[0], t.n, err);
+    if (rc == IOP_OK)
+        rc = ratio_row(c, group, rows, "asam_hours_met", t.col[2], t.col[0], t.n, err);
+    if (rc == IOP_OK)
+        rc = ratio_row(c, group, rows, "weekly_hours_over_19", t.col[3], t.col[0], t.n, err);
+    totals_release(&t);
+    return rc;
+}
+
+/* Index admissions, initiated, engaged for the window of w days. */
+static iop_code iet_counts(const iop_mctx *c, const char *group, int w, long out[3],
+                           iop_error *err)
+{
+    sqlite3_stmt *st;
+    iop_code rc = iop_mctx_prepare(c, IET_SQL, group, &st, err);
+
+    if (rc != IOP_OK)
+        return rc;
+    sqlite3_bind_int(st, 5, w);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return iop_mctx_fail(c, err);
+    }
+    for (int j = 0; j < 3; j++)
+        out[j] = (long)sqlite3_column_double(st, j);
+    sqlite3_finalize(st);
+    return IOP_OK;
+}
+
+static iop_code iet(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
+{
+    long a[3], b[3];
+    iop_row *r;
+    iop_code rc = iet_counts(c, group, 13, a, err);
+
+    if (rc == IOP_OK)
+        rc = iet_counts(c, group, 47, b, err);
+    if (rc != IOP_OK)
+        return rc;
+    if (!(r = iop_rows_add(rows, c, "iet_initiation", group)))
+        return nomem(err);
+    iop_row_share(r, a[1], a[0]);
+    if (!(r = iop_rows_add(rows, c, "iet_engagement", group)))
+        return nomem(err);
+    iop_row_share(r, b[2], b[0]);
+    return IOP_OK;
+}
+
+static iop_code watch(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
+{
+    sqlite3_stmt *st;
+    iop_row *r;
+    iop_code rc = iop_mctx_prepare(c, WATCH_SQL, group, &st, err);
+
+    if (rc != IOP_OK)
+        return rc;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return iop_mctx_fail(c, err);
+    }
+    long count = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (!(r = iop_rows_add(rows, c, "watch_list", group)))
+        return nomem(err);
+    iop_row_count(r, count);
+    return IOP_OK;
+}
+
+static iop_code figures(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
+{
+    iop_code rc = rates(c, group, rows, err);
+    if (rc == IOP_OK)
+        rc = weeks(c, group, rows, err);
+    if (rc == IOP_OK)
+        rc = iet(c, group, rows, err);
+    if (rc == IOP_OK)
+        rc = watch(c, group, rows, err);
+    return rc;
+}
+
+const iop_section iop_section_attendance = {"attendance", figures, NULL};

@@ -1,0 +1,363 @@
+/*
+ * metrics_continuity.c - metrics.md section 4: step-down and continuity
+ * of care.
+ *   transition_count            per level pair (at = "3.5>2.1"): transitions
+ *                               out of the from-level into the to-level over
+ *                               all transitions out of the from-level
+ *   iop_admit_stepdown          admissions at the level whose previous
+ *                               episode was more intensive
+ *   iop_discharge_stepdown, _stepup, _lateral, _no_continuing_care
+ *                               discharges at the level by the direction of
+ *                               their next episode (none: no next episode)
+ *   continuity_7d, _14d, _30d   discharges from 3.x and WM levels followed
+ *                               by a less intensive (non-WM, for WM) next
+ *                               episode within 7, 14, 30 days
+ *   days_to_next_level_median   the gap to the next episode of the
+ *                               transitions above; quartiles in lower/upper
+ *   readmit_30d, readmit_90d    completed episodes at the level followed by
+ *                               an admission at the same or a more
+ *                               intensive level within 30 / 90 days
+ *
+ * Input: the TEMP table `facts`. The next and previous episodes are
+ * re-derived here as of `to` for every window (the view's next_* columns use
+ * the default window and the extract date): the first call of a run
+ * (group NULL, which the frame always makes first) builds the TEMP table
+ * `continuity_links`, one row per episode admitted by `to` with its
+ * neighbours in the client's order (admit date, more intensive first,
+ * episode_id) and its --by group, indexed by group, so a group's figures
+ * read only its rows. A window's figures then only test the gap. Every
+ * figure that looks past a discharge counts index discharges in
+ * [from - W, to - W]: W the continuity window (settings), X for
+ * continuity_Xd, 30 / 90 for readmission. Shares carry Wilson intervals.
+ * The window is bound as ?5; docs/metrics/continuity.md has the details.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "iop/metrics.h"
+#include "iop/stats.h"
+
+#define IOP_DEFAULT_WINDOW 14
+
+static const char WINDOW_SQL[] =
+    "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'continuity_window_days'";
+
+static const char DROP_LINKS_SQL[] =
+    "DROP TABLE IF EXISTS temp.continuity_order; DROP TABLE IF EXISTS temp.continuity_links;"
+    "CREATE TEMP TABLE continuity_order (pos INTEGER PRIMARY KEY, episode_id, client_id,"
+    " level_of_care, admit_date, discharge_date, discharge_reason, intensity, grp)";
+
+/* The episodes admitted by `to`, numbered in the client's order. */
+static const char ORDER_SQL[] =
+    "INSERT INTO continuity_order SELECT row_number() OVER (ORDER BY e.client_id,"
+    " e.admit_date, e.intensity DESC, e.episode_id), e.episode_id, e.client_id,"
+    " e.level_of_care, e.admit_date, e.discharge_date, e.discharge_reason, e.intensity,"
+    " $GROUP FROM facts AS e WHERE e.admit_date <= ?2";
+
+/* Each episode with its neighbours in the order (n_: the following
+ * episode, p_: the one before; a self-join on pos is much faster than
+ * several LEAD / LAG over text). */
+static const char LINKS_SQL[] =
+    "CREATE TEMP TABLE continuity_links AS SELECT o.*, l.wm, l.number,"
+    " n.episode_id AS n_id, n.admit_date AS n_admit, n.level_of_care AS n_level,"
+    " n.intensity AS n_int, m.wm AS n_wm, p.discharge_date AS p_dis, p.intensity AS p_int"
+    " FROM continuity_order AS o JOIN levels AS l ON l.code = o.level_of_care"
+    " LEFT JOIN continuity_order AS n ON n.pos = o.pos + 1 AND n.client_id = o.client_id"
+    " LEFT JOIN levels AS m ON m.code = n.level_of_care"
+    " LEFT JOIN continuity_order AS p ON p.pos = o.pos - 1 AND p.client_id = o.client_id;"
+    "DROP TABLE temp.continuity_order;"
+    "CREATE INDEX temp.continuity_links_dis ON continuity_links (discharge_date);"
+    "CREATE INDEX temp.continuity_links_grp ON continuity_links (grp, discharge_date)";
+
+/* Each query comes in two forms: [0] all episodes, [1] one group (?4),
+ * so that a group's query reads only its rows through the index. */
+#define ALL ""
+#define ONE " AND k.grp = ?4"
+
+/* Episodes discharged in [from - ?5, to - ?5]. */
+#define LINKED(g) \
+    " FROM continuity_links AS k WHERE k.discharge_date BETWEEN" \
+    " date(?1, printf('-%d days', ?5)) AND date(?2, printf('-%d days', ?5))" g
+
+/* The episode has a next episode within ?5 days of its discharge. */
+#define HAS_NEXT \
+    "(k.n_id IS NOT NULL AND julianday(k.n_admit) <= julianday(k.discharge_date) + ?5)"
+
+#define TRANSITION(g) \
+    "SELECT k.level_of_care, k.n_level, count(*)," \
+    " sum(count(*)) OVER (PARTITION BY k.level_of_care)" \
+    LINKED(g) " AND " HAS_NEXT " GROUP BY 1, 2 ORDER BY 1, 2"
+static const char *const TRANSITION_SQL[2] = {TRANSITION(ALL), TRANSITION(ONE)};
+
+#define GAP(g) \
+    "SELECT max(0, julianday(k.n_admit) - julianday(k.discharge_date))" \
+    LINKED(g) " AND " HAS_NEXT
+static const char *const GAP_SQL[2] = {GAP(ALL), GAP(ONE)};
+
+#define IOP_DISCHARGE(g) \
+    "SELECT count(*), total(" HAS_NEXT " AND k.n_int < k.intensity)," \
+    " total(" HAS_NEXT " AND k.n_int > k.intensity)," \
+    " total(" HAS_NEXT " AND k.n_int = k.intensity), total(NOT " HAS_NEXT ")" \
+    LINKED(g) " AND k.level_of_care = ?3"
+static const char *const IOP_DISCHARGE_SQL[2] = {IOP_DISCHARGE(ALL), IOP_DISCHARGE(ONE)};
+
+/* The previous episode: the one before in the order, when this episode is
+ * its next (it was discharged by `to` and within ?5 days before admit). */
+#define IOP_ADMIT(g) \
+    "SELECT count(*), total(k.p_dis IS NOT NULL AND k.p_dis <= ?2" \
+    " AND julianday(k.admit_date) <= julianday(k.p_dis) + ?5 AND k.p_int > k.intensity)" \
+    " FROM continuity_links AS k WHERE k.level_of_care = ?3" \
+    " AND k.admit_date BETWEEN ?1 AND ?2" g
+static const char *const IOP_ADMIT_SQL[2] = {IOP_ADMIT(ALL), IOP_ADMIT(ONE)};
+
+/* 3.x residential (non-WM, number 3 to 3.9) and every WM level. */
+#define CONTINUITY(g) \
+    "SELECT count(*), total(" HAS_NEXT \
+    " AND CASE WHEN k.wm THEN k.n_wm = 0 ELSE k.n_int < k.intensity END)" \
+    LINKED(g) " AND (k.wm = 1 OR (k.number >= 3 AND k.number < 4))"
+static const char *const CONTINUITY_SQL[2] = {CONTINUITY(ALL), CONTINUITY(ONE)};
+
+/* A later episode in the client's order at the same or a higher
+ * intensity, admitted no later than discharge + ?5. A next step-down has a
+ * lower intensity, so it never counts. */
+#define READMIT(g) \
+    "SELECT count(*), total(EXISTS (SELECT 1 FROM facts AS x" \
+    "  WHERE x.client_id = k.client_id AND x.episode_id <> k.episode_id" \
+    "  AND x.admit_date BETWEEN k.admit_date" \
+    "   AND date(k.discharge_date, printf('+%d days', ?5))" \
+    "  AND x.intensity >= k.intensity AND (x.admit_date > k.admit_date" \
+    "   OR (x.intensity = k.intensity AND x.episode_id > k.episode_id))))" \
+    LINKED(g) " AND k.level_of_care = ?3 AND k.discharge_reason = 'completed'"
+static const char *const READMIT_SQL[2] = {READMIT(ALL), READMIT(ONE)};
+
+static iop_code nomem(iop_error *err)
+{
+    return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
+}
+
+/* Prepares sql for group with ?5 bound to the window. */
+static iop_code prepare(const iop_mctx *c, const char *const sql[2], const char *group,
+                        int win, sqlite3_stmt **st, iop_error *err)
+{
+    iop_code rc = iop_mctx_prepare(c, sql[group != NULL], group, st, err);
+    if (rc == IOP_OK && sqlite3_bind_int(*st, 5, win) != SQLITE_OK) {
+        rc = iop_mctx_fail(c, err);
+        sqlite3_finalize(*st);
+        *st = NULL;
+    }
+    return rc;
+}
+
+/* Runs a one-row query and reads its first nv columns as counts. */
+static iop_code counts(const iop_mctx *c, const char *const sql[2], const char *group, int win,
+                       long *v, int nv, iop_error *err)
+{
+    sqlite3_stmt *st;
+    iop_code rc = prepare(c, sql, group, win, &st, err);
+
+    if (rc != IOP_OK)
+        return rc;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        rc = iop_mctx_fail(c, err);
+    else
+        for (int i = 0; i < nv; i++)
+            v[i] = (long)sqlite3_column_double(st, i);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Appends a share row x of n, with at when not NULL. */
+static iop_code share(const iop_mctx *c, const char *metric, const char *group,
+                      long x, long n, const char *at, iop_rows *rows, iop_error *err)
+{
+    iop_row *r = iop_rows_add(rows, c, metric, group);
+    if (!r)
+        return nomem(err);
+    iop_row_share(r, x, n);
+    if (at)
+        iop_row_at(r, "%s", at);
+    return IOP_OK;
+}
+
+/* The continuity window W of the settings table, 14 when unset. This
+ * function can't fail: a missing or bad setting means the default. */
+static int window_days(const iop_mctx *c)
+{
+    sqlite3_stmt *st;
+    int w = IOP_DEFAULT_WINDOW;
+
+    if (sqlite3_prepare_v2(c->db, WINDOW_SQL, -1, &st, NULL) != SQLITE_OK)
+        return w;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) >= 0)
+        w = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return w;
+}
+
+/* Builds continuity_links for this run (see the header). */
+static iop_code make_links(const iop_mctx *c, iop_error *err)
+{
+    sqlite3_stmt *st;
+    iop_code rc;
+
+    if (sqlite3_exec(c->db, DROP_LINKS_SQL, NULL, NULL, NULL) != SQLITE_OK)
+        return iop_mctx_fail(c, err);
+    if ((rc = iop_mctx_prepare(c, ORDER_SQL, NULL, &st, err)) != IOP_OK)
+        return rc;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = iop_mctx_fail(c, err);
+    sqlite3_finalize(st);
+    if (rc == IOP_OK && sqlite3_exec(c->db, LINKS_SQL, NULL, NULL, NULL) != SQLITE_OK)
+        rc = iop_mctx_fail(c, err);
+    return rc;
+}
+
+static iop_code transitions(const iop_mctx *c, const char *group, int w, iop_rows *rows,
+                            iop_error *err)
+{
+    sqlite3_stmt *st;
+    char at[64];
+    int seen = 0, step;
+    iop_code rc = prepare(c, TRANSITION_SQL, group, w, &st, err);
+
+    while (rc == IOP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        snprintf(at, sizeof at, "%s>%s", (const char *)sqlite3_column_text(st, 0),
+                 (const char *)sqlite3_column_text(st, 1));
+        rc = share(c, "transition_count", group, sqlite3_column_int64(st, 2),
+                   sqlite3_column_int64(st, 3), at, rows, err);
+        seen = 1;
+    }
+    if (rc == IOP_OK && step != SQLITE_DONE)
+        rc = iop_mctx_fail(c, err);
+    sqlite3_finalize(st);
+    if (rc == IOP_OK && !seen) {
+        iop_row *r = iop_rows_add(rows, c, "transition_count", group);
+        if (!r)
+            return nomem(err);
+        iop_row_note(r, "no transitions");
+    }
+    return rc;
+}
+
+/* Reads the gaps of the transitions into a growing array. */
+static iop_code read_gaps(const iop_mctx *c, const char *group, int w, double **v,
+                          size_t *n, iop_error *err)
+{
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int step;
+    iop_code rc = prepare(c, GAP_SQL, group, w, &st, err);
+
+    *v = NULL;
+    *n = 0;
+    while (rc == IOP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            double *g = realloc(*v, (cap = cap ? 2 * cap : 256) * sizeof *g);
+            if (!g) {
+                rc = nomem(err);
+                break;
+            }
+            *v = g;
+        }
+        (*v)[(*n)++] = sqlite3_column_double(st, 0);
+    }
+    if (rc == IOP_OK && step != SQLITE_DONE)
+        rc = iop_mctx_fail(c, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static iop_code gap_median(const iop_mctx *c, const char *group, int w, iop_rows *rows,
+                           iop_error *err)
+{
+    static const double probs[3] = {0.25, 0.5, 0.75};
+    double *gaps, q[3];
+    size_t n;
+    iop_code rc = read_gaps(c, group, w, &gaps, &n, err);
+    iop_row *r = rc == IOP_OK ? iop_rows_add(rows, c, "days_to_next_level_median", group) : NULL;
+
+    if (rc == IOP_OK && !r)
+        rc = nomem(err);
+    if (r) {
+        r->n = (long)n;
+        if (n == 0) {
+            iop_row_note(r, "no data");
+        } else if (iop_stats_quantile(gaps, n, probs, 3, q) != IOP_STATS_OK) {
+            iop_row_note(r, "quantiles not estimable");
+        } else {
+            iop_row_est(r, q[1]);
+            iop_row_ci(r, q[0], q[2]);
+            iop_row_note(r, "lower/upper are quartiles, not a CI");
+        }
+    }
+    free(gaps);
+    return rc;
+}
+
+static iop_code iop_flows(const iop_mctx *c, const char *group, int w, iop_rows *rows,
+                          iop_error *err)
+{
+    static const char *const names[4] = {"iop_discharge_stepdown", "iop_discharge_stepup",
+        "iop_discharge_lateral", "iop_discharge_no_continuing_care"};
+    long a[2] = {0, 0}, d[5] = {0, 0, 0, 0, 0};
+    iop_code rc = counts(c, IOP_ADMIT_SQL, group, w, a, 2, err);
+
+    if (rc == IOP_OK)
+        rc = share(c, "iop_admit_stepdown", group, a[1], a[0], NULL, rows, err);
+    if (rc == IOP_OK)
+        rc = counts(c, IOP_DISCHARGE_SQL, group, w, d, 5, err);
+    for (int i = 0; i < 4 && rc == IOP_OK; i++)
+        rc = share(c, names[i], group, d[i + 1], d[0], NULL, rows, err);
+    return rc;
+}
+
+static iop_code continuity(const iop_mctx *c, const char *group, iop_rows *rows,
+                           iop_error *err)
+{
+    static const char *const names[3] = {"continuity_7d", "continuity_14d", "continuity_30d"};
+    static const int days[3] = {7, 14, 30};
+    long v[2] = {0, 0};
+    iop_code rc = IOP_OK;
+
+    for (int i = 0; i < 3 && rc == IOP_OK; i++) {
+        rc = counts(c, CONTINUITY_SQL, group, days[i], v, 2, err);
+        if (rc == IOP_OK)
+            rc = share(c, names[i], group, v[1], v[0], NULL, rows, err);
+    }
+    return rc;
+}
+
+static iop_code readmits(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
+{
+    static const char *const names[2] = {"readmit_30d", "readmit_90d"};
+    static const int days[2] = {30, 90};
+    long v[2] = {0, 0};
+    iop_code rc = IOP_OK;
+
+    for (int i = 0; i < 2 && rc == IOP_OK; i++) {
+        rc = counts(c, READMIT_SQL, group, days[i], v, 2, err);
+        if (rc == IOP_OK)
+            rc = share(c, names[i], group, v[1], v[0], NULL, rows, err);
+    }
+    return rc;
+}
+
+static iop_code figures(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
+{
+    int w = window_days(c);
+    iop_code rc = group ? IOP_OK : make_links(c, err);
+
+    if (rc == IOP_OK)
+        rc = transitions(c, group, w, rows, err);
+    if (rc == IOP_OK)
+        rc = iop_flows(c, group, w, rows, err);
+    if (rc == IOP_OK)
+        rc = continuity(c, group, rows, err);
+    if (rc == IOP_OK)
+        rc = gap_median(c, group, w, rows, err);
+    if (rc == IOP_OK)
+        rc = readmits(c, group, rows, err);
+    return rc;
+}
+
+const iop_section iop_section_continuity = {"continuity", figures, NULL};

@@ -1,0 +1,308 @@
+/*
+ * metrics_screens.c - metrics.md sections 7 (drug screens) and 8 (after
+ * discharge), for the level's episodes.
+ *   uds_negative        screens collected in the period inside their
+ *                       episode; negative, or positive only for substances
+ *                       the episode's MOUD covers; ratio estimator
+ *                       clustered by client; then one row per treatment
+ *                       week (at = 1 .. 12)
+ *   followup_reach_30d / _90d
+ *                       a reached contact on days 23-37 / 76-104 after
+ *                       discharge, among discharges whose window closed
+ *   abstinent_, employed_, housed_30d / _90d
+ *                       among the reached, from the first reached contact
+ *                       in the window; Wilson intervals
+ *   satisfaction_mean   that contact's rating (at = 30d, 90d), mean with a
+ *                       t interval
+ *   satisfaction_at_discharge
+ *                       the same from the first reached contact on days
+ *                       0-7 after discharge
+ * Screens are aggregated per client (and week) in SQL; the follow-up
+ * figures per discharge. docs/metrics/screens.md documents each name.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "iop/metrics.h"
+#include "iop/stats.h"
+
+/*
+ * Per week (0 for the whole period) and client: screens and negatives.
+ * A positive counts as negative when its substances are all 'opioids'
+ * and the episode's MOUD is buprenorphine or methadone.
+ */
+static const char UDS_SQL[] =
+    "WITH u AS (SELECT e.client_id,"
+    "   CAST((julianday(d.collected_on) - julianday(e.admit_date)) / 7 AS INTEGER) + 1 AS k,"
+    "   (d.result = 'negative' OR (d.result = 'positive'"
+    "     AND e.moud IN ('buprenorphine', 'methadone') AND d.substances IS NOT NULL"
+    "     AND trim(replace(d.substances, 'opioids', ''), ';') = '')) AS neg"
+    "   FROM facts AS e JOIN drug_screens AS d ON d.episode_id = e.episode_id"
+    "   AND d.collected_on BETWEEN max(?1, e.admit_date) AND min(?2, coalesce(e.discharge_date, ?2))"
+    "   WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
+    "   AND (e.discharge_date IS NULL OR e.discharge_date >= ?1)"
+    "   AND (?4 IS NULL OR $GROUP = ?4))"
+    " SELECT 0, count(*), total(neg) FROM u GROUP BY client_id"
+    " UNION ALL SELECT k, count(*), total(neg) FROM u WHERE k <= 12 GROUP BY k, client_id"
+    " ORDER BY 1";
+
+/*
+ * Discharges in [from - ?6, to - ?6] and the first reached contact on
+ * days ?5 .. ?6 after each (by date, then followup_id).
+ */
+#define FIRST_CONTACT \
+    "WITH ix AS (SELECT e.episode_id, e.discharge_date FROM facts AS e" \
+    "   WHERE e.level_of_care = ?3 AND e.discharge_date" \
+    "   BETWEEN date(?1, printf('-%d days', ?6)) AND date(?2, printf('-%d days', ?6))" \
+    "   AND (?4 IS NULL OR $GROUP = ?4))," \
+    " fc AS (SELECT (SELECT f.followup_id FROM followups AS f" \
+    "   WHERE f.episode_id = ix.episode_id AND f.reached = 1 AND f.contacted_on" \
+    "   BETWEEN date(ix.discharge_date, printf('+%d days', ?5))" \
+    "   AND date(ix.discharge_date, printf('+%d days', ?6))" \
+    "   ORDER BY f.contacted_on, f.followup_id LIMIT 1) AS fid FROM ix)"
+
+/* Discharges, reached, then known and yes of the three items. */
+static const char REACH_SQL[] =
+    FIRST_CONTACT
+    " SELECT count(*), count(fc.fid),"
+    " count(u.abstinent), total(u.abstinent = 1),"
+    " count(u.employed_or_school), total(u.employed_or_school = 1),"
+    " count(u.stable_housing), total(u.stable_housing = 1)"
+    " FROM fc LEFT JOIN followups AS u ON u.followup_id = fc.fid";
+
+/* The ratings of the first reached contacts that have one. */
+static const char RATING_SQL[] =
+    FIRST_CONTACT
+    " SELECT u.satisfaction FROM fc JOIN followups AS u ON u.followup_id = fc.fid"
+    " WHERE u.satisfaction IS NOT NULL";
+
+static iop_code nomem(iop_error *err)
+{
+    return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
+}
+
+/* ---- drug screens ------------------------------------------------------- */
+
+/* Per-client negatives and screens of one figure (all, or one week). */
+typedef struct unit_totals {
+    double *y, *x;
+    size_t n, cap;
+} unit_totals;
+
+static bool unit_add(unit_totals *t, double y, double x)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 1024;
+        double *ny = realloc(t->y, cap * sizeof *ny);
+        if (ny)
+            t->y = ny;
+        double *nx = ny ? realloc(t->x, cap * sizeof *nx) : NULL;
+        if (!nx)
+            return false;
+        t->x = nx;
+        t->cap = cap;
+    }
+    t->y[t->n] = y;
+    t->x[t->n++] = x;
+    return true;
+}
+
+/* Adds the uds_negative row of t (at = week, or "" for week 0). */
+static iop_code uds_row(const iop_mctx *c, const char *group, iop_rows *rows,
+                        const unit_totals *t, int week, iop_error *err)
+{
+    iop_stats_ratio_result res;
+    iop_row *r = iop_rows_add(rows, c, "uds_negative", group);
+    iop_stats_status s = iop_stats_ratio(t->y, t->x, NULL, t->n, &res);
+
+    if (!r || s == IOP_STATS_NOMEM)
+        return nomem(err);
+    if (week)
+        iop_row_at(r, "%d", week);
+    for (size_t i = 0; i < t->n; i++)
+        r->n += (long)t->x[i];
+    if (s == IOP_STATS_OK) {
+        iop_row_est(r, res.estimate);
+        iop_row_ci(r, res.lower, res.upper);
+    } else if (r->n == 0) {
+        iop_row_note(r, "no data");
+    } else if (s == IOP_STATS_NOT_ESTIMABLE) {
+        iop_row_est(r, res.estimate);
+        iop_row_note(r, "one client: no clustered interval");
+    } else {
+        iop_row_note(r, "not estimable");
+    }
+    return IOP_OK;
+}
+
+/* Emits the rows of weeks after `*done` up to `upto` (none for empty ones). */
+static iop_code uds_flush(const iop_mctx *c, const char *group, iop_rows *rows,
+                          unit_totals *t, int *done, int upto, iop_error *err)
+{
+    iop_code rc = IOP_OK;
+    while (rc == IOP_OK && *done < upto) {
+        rc = uds_row(c, group, rows, t, *done, err);
+        t->n = 0;
+        ++*done;
+    }
+    return rc;
+}
+
+/* Rows arrive ordered by week: 0 (all), 1 .. 12; empty weeks get n = 0. */
+static iop_code screens(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
+{
+    sqlite3_stmt *st;
+    unit_totals t = {0};
+    int done = 0, s = SQLITE_DONE;
+    iop_code rc = iop_mctx_prepare(c, UDS_SQL, group, &st, err);
+
+    while (rc == IOP_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        int k = sqlite3_column_int(st, 0);
+        if (k < 0)
+            continue;
+        rc = uds_flush(c, group, rows, &t, &done, k, err);
+        if (rc == IOP_OK && !unit_add(&t, sqlite3_column_double(st, 2),
+                                      sqlite3_column_double(st, 1)))
+            rc = nomem(err);
+    }
+    if (rc == IOP_OK && s != SQLITE_DONE)
+        rc = iop_mctx_fail(c, err);
+    sqlite3_finalize(st);
+    if (rc == IOP_OK)
+        rc = uds_flush(c, group, rows, &t, &done, 13, err);
+    free(t.y);
+    free(t.x);
+    return rc;
+}
+
+static iop_code screen_figures(const iop_mctx *c, const char *group, iop_rows *rows,
+                               iop_error *err)
+{
+    return screens(c, group, rows, err);
+}
+
+const iop_section iop_section_screens = {"screens", screen_figures, NULL};
+
+/* ---- after discharge ---------------------------------------------------- */
+
+static iop_code prepare_window(const iop_mctx *c, const char *sql, const char *group,
+                               int lo, int hi, sqlite3_stmt **st, iop_error *err)
+{
+    iop_code rc = iop_mctx_prepare(c, sql, group, st, err);
+    if (rc == IOP_OK) {
+        sqlite3_bind_int(*st, 5, lo);
+        sqlite3_bind_int(*st, 6, hi);
+    }
+    return rc;
+}
+
+/* The reach and the three items of one window; names[0..3]. */
+static iop_code reach(const iop_mctx *c, const char *group, iop_rows *rows, int lo, int hi,
+                      const char *const names[4], iop_error *err)
+{
+    sqlite3_stmt *st;
+    long v[8];
+    iop_row *r;
+    iop_code rc = prepare_window(c, REACH_SQL, group, lo, hi, &st, err);
+
+    if (rc != IOP_OK)
+        return rc;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return iop_mctx_fail(c, err);
+    }
+    for (int j = 0; j < 8; j++)
+        v[j] = (long)sqlite3_column_double(st, j);
+    sqlite3_finalize(st);
+    for (int j = 0; j < 4; j++) {
+        if (!(r = iop_rows_add(rows, c, names[j], group)))
+            return nomem(err);
+        if (j == 0)
+            iop_row_share(r, v[1], v[0]);
+        else
+            iop_row_share(r, v[2 * j + 1], v[2 * j]);
+    }
+    return IOP_OK;
+}
+
+/* Reads the ratings of a window into a growing array. */
+static iop_code ratings(const iop_mctx *c, const char *group, int lo, int hi, double **out,
+                        size_t *n, iop_error *err)
+{
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int s = SQLITE_DONE;
+    iop_code rc = prepare_window(c, RATING_SQL, group, lo, hi, &st, err);
+
+    *out = NULL;
+    *n = 0;
+    while (rc == IOP_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            double *v = realloc(*out, (cap = cap ? 2 * cap : 256) * sizeof *v);
+            if (!v) {
+                rc = nomem(err);
+                break;
+            }
+            *out = v;
+        }
+        (*out)[(*n)++] = sqlite3_column_double(st, 0);
+    }
+    if (rc == IOP_OK && s != SQLITE_DONE)
+        rc = iop_mctx_fail(c, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* A mean rating with its t interval (R t.test(x)$conf.int). */
+static iop_code rating_row(const iop_mctx *c, const char *group, iop_rows *rows,
+                           const char *metric, const char *at, int lo, int hi, iop_error *err)
+{
+    double *x;
+    size_t n;
+    iop_stats_ttest t;
+    iop_row *r;
+    iop_code rc = ratings(c, group, lo, hi, &x, &n, err);
+    iop_stats_status s = rc == IOP_OK ? iop_stats_ttest_paired(x, NULL, n, &t) : IOP_STATS_EMPTY;
+
+    free(x);
+    if (rc != IOP_OK)
+        return rc;
+    if (!(r = iop_rows_add(rows, c, metric, group)))
+        return nomem(err);
+    iop_row_at(r, "%s", at);
+    r->n = (long)n;
+    if (s == IOP_STATS_OK) {
+        iop_row_est(r, t.mean);
+        iop_row_ci(r, t.lower, t.upper);
+    } else if (n == 0) {
+        iop_row_note(r, "no data");
+    } else if (s == IOP_STATS_NOT_ESTIMABLE) {
+        iop_row_est(r, t.mean);
+        iop_row_note(r, n == 1 ? "one rating: no interval" : "all ratings equal: no interval");
+    } else {
+        iop_row_note(r, "not estimable");
+    }
+    return IOP_OK;
+}
+
+static iop_code followup_figures(const iop_mctx *c, const char *group, iop_rows *rows,
+                                 iop_error *err)
+{
+    static const char *const d30[4] = {"followup_reach_30d", "abstinent_30d", "employed_30d",
+                                       "housed_30d"};
+    static const char *const d90[4] = {"followup_reach_90d", "abstinent_90d", "employed_90d",
+                                       "housed_90d"};
+    iop_code rc = reach(c, group, rows, 23, 37, d30, err);
+
+    if (rc == IOP_OK)
+        rc = reach(c, group, rows, 76, 104, d90, err);
+    if (rc == IOP_OK)
+        rc = rating_row(c, group, rows, "satisfaction_mean", "30d", 23, 37, err);
+    if (rc == IOP_OK)
+        rc = rating_row(c, group, rows, "satisfaction_mean", "90d", 76, 104, err);
+    if (rc == IOP_OK)
+        rc = rating_row(c, group, rows, "satisfaction_at_discharge", "", 0, 7, err);
+    return rc;
+}
+
+const iop_section iop_section_followup = {"followup", followup_figures, NULL};
