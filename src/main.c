@@ -20,12 +20,15 @@
 #include "iop/date.h"
 #include "iop/load.h"
 #include "iop/metrics.h"
+#include "iop/report.h"
 #include "iop/store.h"
 
 static const char USAGE[] =
     "usage: iopstat load EXTRACT_DIR [--db FILE] [--prune] [--strict] [--extract-date DATE]\n"
     "       iopstat metrics --from DATE --to DATE [--level L] [--by DIMENSION] [--run N]\n"
     "                       [--format csv|json] [--db FILE]\n"
+    "       iopstat report monthly --month YYYY-MM [--level L] [--run N] [--suppress N]\n"
+    "                       [--reports DIR] [--db FILE] [-o FILE.xlsx]\n"
     "       iopstat generate --clients N [--months M] [--seed S] [--end DATE] -o DIR\n"
     "       iopstat --help | --version\n";
 
@@ -50,6 +53,16 @@ static const char HELP[] =
     "                          referral_source, payer or cohort\n"
     "      --run N             the database as load run N left it (default: latest)\n"
     "      --format csv|json   default csv, on standard output\n"
+    "  report monthly      the monthly workbook (docs/report-monthly.md): Summary,\n"
+    "                      Census, Retention, ... About; prints the path written\n"
+    "      --month YYYY-MM     the report month (required)\n"
+    "      --level L           the level of care (default 2.1, IOP)\n"
+    "      --run N             the database as load run N left it (default: latest)\n"
+    "      --suppress N        print counts and rates resting on 1 to N-1 people as\n"
+    "                          \"<N\" / \"suppressed\" (default: none, internal report)\n"
+    "      --reports DIR       the report definitions (default $IOPSTAT_REPORTS, else\n"
+    "                          ./reports, else reports/ beside the binary's folder)\n"
+    "      -o FILE             default out/iopstat-monthly-YYYY-MM-level-L.xlsx\n"
     "  generate            write a synthetic extract (no real patient data)\n"
     "      --clients N         clients to make (required)\n"
     "      --months M          months of admissions (default 24)\n"
@@ -62,7 +75,8 @@ static const char HELP[] =
     "database cannot be read or written, or is locked (nothing changed).\n"
     "\n"
     "Environment: IOPSTAT_DB (default database), IOPSTAT_BUSY_TIMEOUT_MS (how long\n"
-    "a load waits for another one, default 10000), SOURCE_DATE_EPOCH (pins the clock).\n"
+    "a load waits for another one, default 10000), SOURCE_DATE_EPOCH (pins the clock),\n"
+    "IOPSTAT_REPORTS (the report definitions folder).\n"
     "Documentation: README.md and docs/ in the source tree.\n";
 
 static int fail(const iop_error *err)
@@ -268,6 +282,48 @@ static int cmd_metrics(int argc, char **argv)
     return metrics_run(&c, db, run, format[0] == 'j');
 }
 
+static int cmd_report(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"month", required_argument, NULL, 'm'}, {"level", required_argument, NULL, 'l'},
+        {"run", required_argument, NULL, 'r'}, {"suppress", required_argument, NULL, 's'},
+        {"reports", required_argument, NULL, 'R'}, {"db", required_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0}};
+    iop_report_opts o = {.db_path = default_db(), .level = "2.1", .exe = argv[0]};
+    char line[4096], path[1200];
+    iop_error err;
+    int c;
+
+    if (argc < 2 || strcmp(argv[1], "monthly") != 0)
+        return usage_error("%s", "'report' takes a report name: monthly");
+    /* "iopstat", not argv[0]: the About sheet must not depend on the path. */
+    snprintf(line, sizeof line, "iopstat ");
+    join_args(argc, argv, line + 8, sizeof line - 8);
+    while ((c = getopt_long(argc - 1, argv + 1, "o:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': o.month = optarg; break;
+        case 'l': o.level = optarg; break;
+        case 'r': if (!parse_long(optarg, &o.run) || o.run < 1)
+                      return usage_error("expected a load run number in '--run', got '%s'", optarg);
+                  break;
+        case 's': if (!parse_long(optarg, &o.suppress))
+                      return usage_error("expected a number in '--suppress', got '%s'", optarg);
+                  break;
+        case 'R': o.reports_dir = optarg; break;
+        case 'd': o.db_path = optarg; break;
+        case 'o': o.out_path = optarg; break;
+        default: return usage_error("%s", "unknown option for 'report monthly'");
+        }
+    }
+    if (!o.month || optind != argc - 1)
+        return usage_error("%s", "'report monthly' needs --month YYYY-MM");
+    o.command = line;
+    iop_error_clear(&err);
+    if (iop_report_monthly(&o, path, sizeof path, &err) != IOP_OK)
+        return fail(&err);
+    printf("%s\n", path);
+    return 0;
+}
 
 static int cmd_generate(int argc, char **argv)
 {
@@ -329,6 +385,8 @@ int main(int argc, char **argv)
         return cmd_load(argc - 1, argv + 1);
     if (!strcmp(argv[1], "metrics"))
         return cmd_metrics(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "report"))
+        return cmd_report(argc - 1, argv + 1);
     if (!strcmp(argv[1], "generate"))
         return cmd_generate(argc - 1, argv + 1);
     return usage_error("unknown command '%s'", argv[1]);

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The sections, in the order of metrics.md (metrics_sections.c). */
 extern const iop_section *const iop_sections[];
@@ -207,6 +208,23 @@ static iop_code list_groups(const iop_mctx *c, char ***out, size_t *n, iop_error
     return rc;
 }
 
+/* With IOPSTAT_TRACE set, prints the seconds each step took to stderr:
+ * the tool for finding where a slow run spends its time. */
+static void trace(const char *step)
+{
+    static double last;
+    struct timespec ts;
+    double now;
+
+    if (!getenv("IOPSTAT_TRACE"))
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    if (step)
+        fprintf(stderr, "iopstat: trace: %-12s %8.3f s\n", step, now - last);
+    last = now;
+}
+
 /* The derived view episode_facts is computed once per run into a TEMP
  * table `facts` (with the level's intensity), which every section reads. */
 static iop_code make_facts(const iop_mctx *c, iop_error *err)
@@ -227,11 +245,15 @@ iop_code iop_metrics_run(const iop_mctx *c, iop_rows *rows, iop_error *err)
 {
     char **groups = NULL;
     size_t ngroups = 0;
-    iop_code rc = make_facts(c, err);
+    iop_code rc;
 
+    trace(NULL);
+    rc = make_facts(c, err);
+    trace("facts");
     if (rc == IOP_OK && c->by)
         rc = list_groups(c, &groups, &ngroups, err);
 
+    trace(NULL);
     for (size_t s = 0; iop_sections[s] && rc == IOP_OK; s++) {
         const iop_section *sec = iop_sections[s];
         rc = sec->figures(c, NULL, rows, err);
@@ -239,6 +261,7 @@ iop_code iop_metrics_run(const iop_mctx *c, iop_rows *rows, iop_error *err)
             rc = sec->figures(c, groups[g], rows, err);
         if (rc == IOP_OK && c->by && sec->tests)
             rc = sec->tests(c, rows, err);
+        trace(sec->name);
     }
     for (size_t g = 0; g < ngroups; g++)
         free(groups[g]);

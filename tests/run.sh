@@ -16,9 +16,10 @@ step() {  # step NAME COMMAND...: run a command, count it
     name=$1
     shift
     log=build/test-logs/$(echo "$name" | tr '/ ' '__').log
+    t0=$(date +%s)
     if "$@" >"$log" 2>&1; then
         pass=$((pass + 1))
-        printf 'ok      %s\n' "$name"
+        printf 'ok      %-40s %4ss\n' "$name" $(($(date +%s) - t0))
     else
         failed=$((failed + 1))
         failures="$failures $name"

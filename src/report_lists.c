@@ -1,0 +1,182 @@
+/*
+ * report_lists.c - the Watch List (clients to call, metrics.md section 5)
+ * and the Definitions sheet (every figure on the workbook).
+ *
+ * The Watch List is client-level: the pseudonymous client_id and episode
+ * facts only, no other identifier. It streams from SQL and shows at most
+ * the sheet's `limit` rows, stating the total, so memory stays flat
+ * however many clients qualify.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "iop/date.h"
+#include "iop/report.h"
+
+/* Clients open on ?2 at level ?1 whose last two sessions on or before
+ * ?2 (by date then session_id, skipping cancelled_program) are both
+ * no-shows, or admitted at least 7 days before ?2 with no attended
+ * session in the 7 days ending on ?2. */
+static const char WATCH_SQL[] =
+    "WITH o AS (SELECT e.episode_id, e.client_id, e.program, e.counselor_id, e.admit_date"
+    "  FROM episode_facts AS e WHERE e.level_of_care = ?1 AND e.admit_date <= ?2"
+    "  AND (e.discharge_date IS NULL OR e.discharge_date > ?2)),"
+    " s AS (SELECT s.episode_id, s.session_date, s.status, row_number() OVER ("
+    "  PARTITION BY s.episode_id ORDER BY s.session_date DESC, s.session_id DESC) AS k"
+    "  FROM sessions AS s JOIN o ON o.episode_id = s.episode_id"
+    "  WHERE s.session_date <= ?2 AND s.status <> 'cancelled_program'),"
+    " f AS (SELECT o.*,"
+    "  (SELECT count(*) FROM s WHERE s.episode_id = o.episode_id AND s.k <= 2"
+    "   AND s.status = 'no_show') = 2 AS two,"
+    "  (o.admit_date <= date(?2, '-7 days') AND NOT EXISTS (SELECT 1 FROM s"
+    "   WHERE s.episode_id = o.episode_id AND s.status = 'attended'"
+    "   AND s.session_date > date(?2, '-7 days'))) AS idle,"
+    "  (SELECT max(s.session_date) FROM s WHERE s.episode_id = o.episode_id"
+    "   AND s.status = 'attended') AS attended FROM o)"
+    " SELECT client_id, episode_id, program, counselor_id, admit_date,"
+    "  CAST(julianday(?2) - julianday(admit_date) AS INTEGER), attended,"
+    "  CASE WHEN two AND idle THEN 'last two sessions missed; no attended session in 7 days'"
+    "   WHEN two THEN 'last two sessions missed (no-shows)'"
+    "   ELSE 'no attended session in the 7 days to the month end' END"
+    " FROM f WHERE two OR idle ORDER BY client_id, episode_id";
+
+static const char *const WATCH_HEAD[] = {"client_id", "Episode", "Program", "Counselor",
+    "Admitted", "Days in treatment", "Last attended session", "Why on the list"};
+
+iop_code iop_rsheet_watch(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
+{
+    iop_rws s;
+    char to[11], buf[256];
+    long total = 0;
+    int row = iop_rws_open(r, &s, sh, sh->title), header, end;
+
+    if (row < 0)
+        return iop_error_set(err, IOP_EUSAGE, NULL, 0, 0, "cannot add sheet '%s'", sh->name);
+    header = row + 1;
+    iop_date_format(r->month_to, to);
+    end = iop_rws_query(r, &s, header, WATCH_SQL, "tttttidt", WATCH_HEAD, r->o->level, to,
+                        sh->limit, &total);
+    if (end < 0)
+        return iop_error_set(err, IOP_EIO, NULL, 0, 0, "database error: %s", sqlite3_errmsg(r->db));
+    snprintf(buf, sizeof buf, "%ld client episode%s on the watch list on %s%s", total,
+             total == 1 ? "" : "s", to, total > sh->limit ? "" : ".");
+    if (total > sh->limit)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; the first %ld by client_id "
+                 "are shown (the list is capped).", sh->limit);
+    iop_rws_str(&s, row, 0, buf, r->f.label);
+    s.width[0] = 12;
+    if (total == 0)
+        iop_rws_str(&s, header + 1, 0, "No client is on the watch list.", r->f.text);
+    iop_rws_define(r, &s, "clients", header, 0, end - 1, 7);
+    iop_rws_finish(r, &s, header, end - 1, 7);
+    return IOP_OK;
+}
+
+/* ---- Definitions ------------------------------------------------------- */
+
+static const char *const DEF_HEAD[] = {"Figure", "Metric", "Sheets", "Period", "Definition",
+    "Population", "Method", "Source"};
+
+/* Whether metric was listed before item (sheet s, item i). */
+static int seen_before(const iop_rdef *d, size_t s, size_t i, const char *metric)
+{
+    for (size_t a = 0; a <= s; a++)
+        for (size_t b = 0; b < d->sheets[a].nitems && (a < s || b < i); b++) {
+            const iop_ritem *x = &d->sheets[a].items[b];
+            if ((x->kind == IOP_RI_METRIC || x->kind == IOP_RI_KEY) && !strcmp(x->name, metric))
+                return 1;
+        }
+    return 0;
+}
+
+/* The sheets and periods that show metric. */
+static void uses(const iop_rdef *d, const char *metric, char *sheets, size_t n1, char *period,
+                 size_t n2)
+{
+    int month = 0, year = 0;
+    sheets[0] = '\0';
+    for (size_t a = 0; a < d->nsheets; a++)
+        for (size_t b = 0; b < d->sheets[a].nitems; b++) {
+            const iop_ritem *x = &d->sheets[a].items[b];
+            if ((x->kind != IOP_RI_METRIC && x->kind != IOP_RI_KEY) || strcmp(x->name, metric))
+                continue;
+            month |= x->window == IOP_WIN_MONTH;
+            year |= x->window == IOP_WIN_YEAR;
+            if (!strstr(sheets, d->sheets[a].name)) {
+                size_t k = strlen(sheets);
+                snprintf(sheets + k, n1 - k, "%s%s", k ? ", " : "", d->sheets[a].name);
+            }
+        }
+    snprintf(period, n2, "%s%s%s", month ? "the report month" : "", month && year ? "; " : "",
+             year ? "the 12 months ending with the report month" : "");
+}
+
+static void def_row(iop_rctx *r, iop_rws *s, int row, const char *metric)
+{
+    const iop_rcat *c = iop_rdef_cat(r->def, metric);
+    char sheets[256], period[128];
+    uses(r->def, metric, sheets, sizeof sheets, period, sizeof period);
+    iop_rws_str(s, row, 0, c ? c->label : metric, r->f.label);
+    iop_rws_str(s, row, 1, metric, r->f.small);
+    worksheet_write_string(s->ws, (lxw_row_t)row, 2, sheets, r->f.wrap);
+    worksheet_write_string(s->ws, (lxw_row_t)row, 3, period, r->f.wrap);
+    worksheet_write_string(s->ws, (lxw_row_t)row, 4,
+                           c ? c->definition : "not in the catalogue (reports/catalogue.def)",
+                           r->f.wrap);
+    worksheet_write_string(s->ws, (lxw_row_t)row, 5, c ? c->population : "", r->f.wrap);
+    worksheet_write_string(s->ws, (lxw_row_t)row, 6, c ? c->method : "", r->f.wrap);
+    worksheet_write_string(s->ws, (lxw_row_t)row, 7, c ? c->source : "", r->f.wrap);
+}
+
+static const char *const COLUMNS_TEXT[][2] = {
+    {"Columns of every section sheet", "n: what the figure rests on (a rate's denominator, a "
+     "count, the episodes of a curve or mean). Estimate with its 95% confidence interval in "
+     "its own columns (quartiles where the definition says so). Statistic, df, p-value: tests. "
+     "At: the day of a curve, the week of treatment, the level pair of a transition, the month "
+     "of a trend. Call: the iopstat metrics call on the About sheet that gives the row."},
+    {"Summary: this month, last month", "For month figures the calendar month; for 12-month "
+     "figures (retention, outcomes) the 12-month windows ending with this month and with last "
+     "month."},
+    {"Summary: previous 12 months (pooled)", "The figure over the 12 calendar months before "
+     "the report month: for a proportion the pooled rate (sum of numerators / sum of "
+     "denominators)."},
+    {"Summary: trend", "The 12 monthly values (or 12-month windows) ending with the report "
+     "month, drawn with block characters from lowest to highest; a dot is a month without "
+     "data. The strip of 12 coloured cells below the table holds the values."},
+    {"Summary: flag", "Episode-based proportions only: this month is flagged when its rate "
+     "lies outside the p-chart limits p ± 3·√(p(1 − p)/n), p the pooled rate of the previous "
+     "12 months and n this month's denominator (metrics.md section 3)."},
+    {"Target", "The program's target from targets.csv (program 'all' on the Summary; the "
+     "group's own on a by-program row)."},
+};
+
+iop_code iop_rsheet_defs(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
+{
+    iop_rws s;
+    int row = iop_rws_open(r, &s, sh, sh->title), header;
+
+    if (row < 0)
+        return iop_error_set(err, IOP_EUSAGE, NULL, 0, 0, "cannot add sheet '%s'", sh->name);
+    for (size_t i = 0; i < sizeof COLUMNS_TEXT / sizeof COLUMNS_TEXT[0]; i++, row++) {
+        iop_rws_str(&s, row, 0, COLUMNS_TEXT[i][0], r->f.label);
+        worksheet_merge_range(s.ws, (lxw_row_t)row, 1, (lxw_row_t)row, 7, COLUMNS_TEXT[i][1],
+                              r->f.wrap);
+        worksheet_set_row(s.ws, (lxw_row_t)row, 48, NULL);
+    }
+    header = ++row;
+    for (int c = 0; c < 8; c++)
+        iop_rws_str(&s, row, c, DEF_HEAD[c], r->f.header);
+    row++;
+    for (size_t a = 0; a < r->def->nsheets; a++)
+        for (size_t b = 0; b < r->def->sheets[a].nitems; b++) {
+            const iop_ritem *x = &r->def->sheets[a].items[b];
+            if ((x->kind == IOP_RI_METRIC || x->kind == IOP_RI_KEY) && !seen_before(r->def, a, b, x->name))
+                def_row(r, &s, row++, x->name);
+        }
+    static const double W[] = {30, 24, 16, 18, 60, 36, 40, 24};
+    for (int c = 0; c < 8; c++)
+        s.width[c] = W[c];
+    iop_rws_define(r, &s, "catalogue", header, 0, row - 1, 7);
+    iop_rws_finish(r, &s, header, row - 1, 7);
+    return IOP_OK;
+}

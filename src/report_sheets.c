@@ -1,0 +1,364 @@
+/*
+ * report_sheets.c - the frame every sheet shares (title, subtitle, the
+ * "no activity" banner, print set-up, widths from content) and the
+ * section sheets: a table of the rows of the metrics the definition
+ * lists, with charts beside it.
+ *
+ * Cells are written with worksheet_write_string/number/datetime only:
+ * text from the input (a program, a client_id) is never a formula, even
+ * when it starts with =, +, - or @. Widths: libxlsxwriter cannot autofit,
+ * so each write records the width its text needs and the frame sets the
+ * columns at the end.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iop/date.h"
+#include "iop/report.h"
+
+/* ---- formats --------------------------------------------------------- */
+
+static lxw_format *fmt(lxw_workbook *wb, const char *num, int bold, double size)
+{
+    lxw_format *f = workbook_add_format(wb);
+    if (num)
+        format_set_num_format(f, num);
+    if (bold)
+        format_set_bold(f);
+    if (size > 0)
+        format_set_font_size(f, size);
+    return f;
+}
+
+void iop_rfmts_init(iop_rfmts *f, lxw_workbook *wb)
+{
+    f->title = fmt(wb, NULL, 1, 16);
+    format_set_font_color(f->title, 0x1F3864);
+    f->subtitle = fmt(wb, NULL, 0, 10);
+    format_set_font_color(f->subtitle, 0x595959);
+    f->banner = fmt(wb, NULL, 1, 11);
+    format_set_bg_color(f->banner, 0xFCE4D6);
+    format_set_font_color(f->banner, 0x833C0B);
+    f->header = fmt(wb, NULL, 1, 0);
+    format_set_bg_color(f->header, 0x1F3864);
+    format_set_font_color(f->header, LXW_COLOR_WHITE);
+    format_set_text_wrap(f->header);
+    format_set_align(f->header, LXW_ALIGN_VERTICAL_TOP);
+    f->text = fmt(wb, "@", 0, 0);
+    f->wrap = fmt(wb, "@", 0, 0);
+    format_set_text_wrap(f->wrap);
+    format_set_align(f->wrap, LXW_ALIGN_VERTICAL_TOP);
+    f->label = fmt(wb, "@", 1, 0);
+    f->small = fmt(wb, "@", 0, 9);
+    format_set_font_color(f->small, 0x7F7F7F);
+    f->kind[IOP_RF_NUMBER] = fmt(wb, "0.00", 0, 0);
+    f->kind[IOP_RF_COUNT] = fmt(wb, "#,##0", 0, 0);
+    f->kind[IOP_RF_PERCENT] = fmt(wb, "0.0%", 0, 0);
+    f->kind[IOP_RF_DAYS] = fmt(wb, "0.0", 0, 0);
+    f->kind[IOP_RF_HOURS] = fmt(wb, "0.0", 0, 0);
+    f->kind[IOP_RF_SCORE] = fmt(wb, "0.00", 0, 0);
+    f->pvalue = fmt(wb, "0.0000", 0, 0);
+    f->stat = fmt(wb, "0.000", 0, 0);
+    f->date = fmt(wb, "yyyy-mm-dd", 0, 0);
+    f->month = fmt(wb, "mmm yyyy", 0, 0);
+    f->datetime = fmt(wb, "yyyy-mm-dd hh:mm:ss", 0, 0);
+    f->flag = fmt(wb, "@", 1, 0);
+    format_set_font_color(f->flag, 0xC00000);
+    format_set_text_wrap(f->flag);
+    f->good = fmt(wb, "@", 0, 0);
+    format_set_font_color(f->good, 0x006100);
+    f->bad = fmt(wb, "@", 0, 0);
+    format_set_font_color(f->bad, 0x9C0006);
+}
+
+/* ---- cells that remember their width ---------------------------------- */
+
+static size_t utf8_len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+void iop_rws_min(iop_rws *s, int col, double width)
+{
+    if (col >= 0 && col < 40 && s->width[col] < width)
+        s->width[col] = width;
+}
+
+void iop_rws_str(iop_rws *s, int row, int col, const char *v, lxw_format *f)
+{
+    worksheet_write_string(s->ws, (lxw_row_t)row, (lxw_col_t)col, v, f);
+    iop_rws_min(s, col, (double)utf8_len(v) * 1.1 + 1.5);
+}
+
+void iop_rws_num(iop_rws *s, int row, int col, double v, lxw_format *f)
+{
+    worksheet_write_number(s->ws, (lxw_row_t)row, (lxw_col_t)col, v, f);
+    iop_rws_min(s, col, 10);
+}
+
+void iop_rws_date(iop_rws *s, int row, int col, long day, lxw_format *f)
+{
+    int y, m, d;
+    iop_date_to_ymd(day, &y, &m, &d);
+    lxw_datetime dt = {.year = y, .month = m, .day = d};
+    worksheet_write_datetime(s->ws, (lxw_row_t)row, (lxw_col_t)col, &dt, f);
+    iop_rws_min(s, col, 11);
+}
+
+/* Copies text into a header/footer, doubling '&' (a control character
+ * there). */
+static void hf_escape(const char *s, char *out, size_t size)
+{
+    size_t n = 0;
+    for (; *s && n + 3 < size; s++) {
+        if (*s == '&')
+            out[n++] = '&';
+        out[n++] = *s;
+    }
+    out[n] = '\0';
+}
+
+/* Opens a sheet with its title lines and, for an empty month, the banner.
+ * Returns the first free row (-1 when the sheet cannot be added). */
+int iop_rws_open(iop_rctx *r, iop_rws *s, const iop_rsheet *sh, const char *title)
+{
+    char buf[512];
+    int row = 2;
+
+    memset(s, 0, sizeof *s);
+    s->name = sh->name;
+    if (!(s->ws = workbook_add_worksheet(r->wb, sh->name)))
+        return -1;
+    iop_rws_str(s, 0, 0, title, r->f.title);
+    snprintf(buf, sizeof buf, "%s · %s · load run %ld · 42 CFR Part 2: confidential",
+             r->month_label, r->level_label, r->run);
+    worksheet_write_string(s->ws, 1, 0, buf, r->f.subtitle);
+    s->width[0] = 0;   /* the title lines overflow to the right */
+    if (r->empty) {
+        snprintf(buf, sizeof buf, "No activity in %s: no episode at level %s was open "
+                 "during the month, so the month's figures are empty.", r->month_label,
+                 r->o->level);
+        worksheet_write_string(s->ws, (lxw_row_t)row++, 0, buf, r->f.banner);
+    }
+    for (size_t i = 0; i < sh->nitems; i++)
+        if (sh->items[i].kind == IOP_RI_TEXT)
+            worksheet_write_string(s->ws, (lxw_row_t)row++, 0, sh->items[i].text, r->f.subtitle);
+    return row + 1;
+}
+
+/* Print set-up, frozen header, filter and widths. */
+void iop_rws_finish(iop_rctx *r, iop_rws *s, int header_row, int last_row, int last_col)
+{
+    char head[512], lvl[140], ttl[180];
+
+    hf_escape(r->level_label, lvl, sizeof lvl);
+    hf_escape(r->def->title[0] ? r->def->title : "Monthly outcomes report", ttl, sizeof ttl);
+    snprintf(head, sizeof head, "&L&8%s&C&8%s, %s&R&8%s", ttl, lvl, r->month_label, s->name);
+    worksheet_set_landscape(s->ws);
+    worksheet_set_paper(s->ws, 9);
+    worksheet_fit_to_pages(s->ws, 1, 0);
+    worksheet_set_margins(s->ws, 0.4, 0.4, 0.6, 0.6);
+    worksheet_set_header(s->ws, head);
+    worksheet_set_footer(s->ws, "&L42 CFR Part 2: confidential&RPage &P of &N");
+    if (header_row >= 0) {
+        worksheet_freeze_panes(s->ws, (lxw_row_t)header_row + 1, 0);
+        worksheet_repeat_rows(s->ws, (lxw_row_t)header_row, (lxw_row_t)header_row);
+        if (last_row >= header_row)
+            worksheet_autofilter(s->ws, (lxw_row_t)header_row, 0, (lxw_row_t)last_row,
+                                 (lxw_col_t)last_col);
+    }
+    for (int c = 0; c < 40; c++) {
+        double w = s->width[c];
+        if (w > 0)
+            worksheet_set_column(s->ws, (lxw_col_t)c, (lxw_col_t)c, w > 60 ? 60 : w < 7 ? 7 : w,
+                                 NULL);
+    }
+}
+
+/* ---- figures ---------------------------------------------------------- */
+
+/* Whether a figure falls under --suppress N (metrics.md, "Small-cell
+ * suppression"); writes the replacement text into out. */
+static int suppressed(const iop_rctx *r, const iop_row *x, iop_rfmt_kind kind, char *out,
+                      size_t size)
+{
+    long N = r->o->suppress;
+    if (N <= 1 || !(x->has & IOP_HAS_EST))
+        return 0;
+    if (kind == IOP_RF_COUNT) {
+        long v = lround(x->estimate);
+        snprintf(out, size, "<%ld", N);
+        return v >= 1 && v < N;
+    }
+    if (kind == IOP_RF_PERCENT) {
+        long num = lround(x->estimate * (double)x->n);
+        snprintf(out, size, "suppressed");
+        return (x->n >= 1 && x->n < N) || (num >= 1 && num < N);
+    }
+    return 0;
+}
+
+void iop_rws_figure(iop_rctx *r, iop_rws *s, int row, int col, const iop_row *x,
+                    iop_rfmt_kind kind, int what)
+{
+    char text[32];
+    unsigned need = what == IOP_RV_EST ? IOP_HAS_EST : IOP_HAS_CI;
+    double v = what == IOP_RV_EST ? x->estimate : what == IOP_RV_LOWER ? x->lower : x->upper;
+
+    if (!(x->has & need))
+        return;
+    if (suppressed(r, x, kind, text, sizeof text)) {
+        if (what == IOP_RV_EST)
+            iop_rws_str(s, row, col, text, r->f.text);
+        return;
+    }
+    iop_rws_num(s, row, col, v, r->f.kind[kind]);
+}
+
+/* `at` as a number (a day, a week), a month (YYYY-MM), or text. */
+static void write_at(iop_rctx *r, iop_rws *s, int row, const char *at)
+{
+    char *end, buf[16];
+    long day;
+    if (!at[0])
+        return;
+    double v = strtod(at, &end);
+    if (end != at && !*end) {
+        iop_rws_num(s, row, IOP_RC_AT, v, NULL);
+        return;
+    }
+    snprintf(buf, sizeof buf, "%.7s-01", at);
+    if (strlen(at) == 7 && iop_date_parse(buf, 10, &day)) {
+        iop_rws_date(s, row, IOP_RC_AT, day, r->f.month);
+        return;
+    }
+    iop_rws_str(s, row, IOP_RC_AT, at, r->f.text);
+}
+
+static void write_target(iop_rctx *r, iop_rws *s, int row, const iop_row *x,
+                         iop_rfmt_kind kind)
+{
+    double t;
+    int higher;
+    const char *group = strcmp(x->dimension, "all") == 0 ? "all"
+                      : strcmp(x->dimension, "program") == 0 ? x->group : NULL;
+    if (group && !x->at[0] && iop_rtarget(r, x->metric, group, &t, &higher))
+        iop_rws_num(s, row, IOP_RC_TARGET, t, r->f.kind[kind]);
+}
+
+static void write_row(iop_rctx *r, iop_rws *s, int row, const iop_row *x,
+                      const iop_rcat *cat, int call)
+{
+    char buf[32];
+    iop_rfmt_kind kind = cat ? cat->kind : IOP_RF_NUMBER;
+
+    iop_rws_str(s, row, IOP_RC_LABEL, cat ? cat->label : x->metric, r->f.label);
+    iop_rws_str(s, row, IOP_RC_METRIC, x->metric, r->f.small);
+    iop_rws_str(s, row, IOP_RC_BY, x->dimension, r->f.text);
+    iop_rws_str(s, row, IOP_RC_GROUP, x->group, r->f.text);
+    write_at(r, s, row, x->at);
+    iop_rws_num(s, row, IOP_RC_N, (double)x->n, r->f.kind[IOP_RF_COUNT]);
+    iop_rws_figure(r, s, row, IOP_RC_EST, x, kind, IOP_RV_EST);
+    iop_rws_figure(r, s, row, IOP_RC_LOWER, x, kind, IOP_RV_LOWER);
+    iop_rws_figure(r, s, row, IOP_RC_UPPER, x, kind, IOP_RV_UPPER);
+    if (x->has & IOP_HAS_STAT)
+        iop_rws_num(s, row, IOP_RC_STAT, x->statistic, r->f.stat);
+    if (x->has & IOP_HAS_DF)
+        iop_rws_num(s, row, IOP_RC_DF, x->df, NULL);
+    if (x->has & IOP_HAS_P)
+        iop_rws_num(s, row, IOP_RC_P, x->p_value, r->f.pvalue);
+    write_target(r, s, row, x, kind);
+    if (x->note[0])
+        iop_rws_str(s, row, IOP_RC_NOTE, x->note, r->f.text);
+    snprintf(buf, sizeof buf, "C%d", call + 1);
+    iop_rws_str(s, row, IOP_RC_CALL, buf, r->f.text);
+}
+
+static const char *const HEADERS[IOP_RC_NCOLS] = {"Figure", "Metric", "By", "Group", "At",
+    "n", "Estimate", "95% CI lower", "95% CI upper", "Statistic", "df", "p-value", "Target",
+    "Note", "Call"};
+
+static void write_header(iop_rctx *r, iop_rws *s, int row)
+{
+    for (int c = 0; c < IOP_RC_NCOLS; c++)
+        iop_rws_str(s, row, c, HEADERS[c], r->f.header);
+    iop_rws_min(s, IOP_RC_LABEL, 28);
+    iop_rws_min(s, IOP_RC_NOTE, 24);
+}
+
+/* Writes the rows of one metric line; fills its block. */
+static int write_metric(iop_rctx *r, iop_rws *s, int row, const iop_ritem *it,
+                        iop_rblock *b)
+{
+    const iop_rcall *c = &r->calls[it->call];
+    const iop_rcat *cat = iop_rdef_cat(r->def, it->name);
+    int first = row;
+
+    b->rows = NULL;
+    for (size_t i = 0; i < c->rows.n; i++) {
+        const iop_row *x = &c->rows.v[i];
+        if (strcmp(x->metric, it->name) != 0)
+            continue;
+        if (!b->rows)
+            b->rows = x;
+        write_row(r, s, row++, x, cat, it->call);
+    }
+    if (row == first) {
+        iop_row none;
+        memset(&none, 0, sizeof none);
+        none.metric = it->name;
+        snprintf(none.dimension, sizeof none.dimension, "all");
+        snprintf(none.group, sizeof none.group, "all");
+        snprintf(none.note, sizeof none.note, "not computed by this version");
+        write_row(r, s, row++, &none, cat, it->call);
+    }
+    b->first = first;
+    b->last = row - 1;
+    return row;
+}
+
+/* A defined name for a sheet's table: "Census_figures". */
+void iop_rws_define(iop_rctx *r, iop_rws *s, const char *suffix, int r0, int c0, int r1, int c1)
+{
+    char name[80], ref[160], col0[4], col1[4];
+    size_t k = 0;
+    for (const char *p = s->name; *p && k < 40; p++)
+        name[k++] = (*p == ' ' || *p == '-') ? '_' : *p;
+    snprintf(name + k, sizeof name - k, "_%s", suffix);
+    lxw_col_to_name(col0, (lxw_col_t)c0, 1);
+    lxw_col_to_name(col1, (lxw_col_t)c1, 1);
+    snprintf(ref, sizeof ref, "='%s'!$%s$%d:$%s$%d", s->name, col0, r0 + 1, col1, r1 + 1);
+    workbook_define_name(r->wb, name, ref);
+}
+
+iop_code iop_rsheet_section(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
+{
+    iop_rws s;
+    iop_rblock blocks[128];
+    int row = iop_rws_open(r, &s, sh, sh->title), header, charts = 0;
+
+    if (row < 0)
+        return iop_error_set(err, IOP_EUSAGE, NULL, 0, 0, "cannot add sheet '%s'", sh->name);
+    header = row;
+    write_header(r, &s, row++);
+    for (size_t i = 0; i < sh->nitems && i < 128; i++)
+        if (sh->items[i].kind == IOP_RI_METRIC)
+            row = write_metric(r, &s, row, &sh->items[i], &blocks[i]);
+    for (size_t i = 0; i < sh->nitems && i < 128; i++) {
+        const iop_ritem *it = &sh->items[i];
+        const iop_rblock *b = NULL;
+        if (it->kind != IOP_RI_CHART)
+            continue;
+        for (size_t j = 0; j < sh->nitems && j < 128; j++)
+            if (sh->items[j].kind == IOP_RI_METRIC && !strcmp(sh->items[j].name, it->arg))
+                b = &blocks[j];
+        charts += iop_rchart_add(r, &s, sh, it, b, header + charts * 22, IOP_RC_NCOLS + 1);
+    }
+    iop_rws_define(r, &s, "figures", header, 0, row - 1, IOP_RC_NCOLS - 1);
+    iop_rws_finish(r, &s, header, row - 1, IOP_RC_NCOLS - 1);
+    return IOP_OK;
+}

@@ -1,0 +1,324 @@
+"""End-to-end tests of `iopstat report monthly`: the workbook is read back
+with openpyxl and every figure on every sheet is compared with the
+`iopstat metrics` call that the About sheet names for it (the calls are
+parsed from the workbook and run). Also: sheet names, charts, frozen
+panes, number formats, byte-identical reruns, an empty month, and input
+text that looks like a formula staying text."""
+import datetime
+import math
+import os
+import re
+import shlex
+import tempfile
+import unittest
+import zipfile
+
+import openpyxl
+
+import oracle
+from iophelp import BASE, EPISODES, CLIENTS, SESSIONS, load, run, write_extract
+
+SHEETS = ["Summary", "Census", "Retention", "Completion", "Step-Down", "Attendance",
+          "Outcomes", "Drug Screens", "Follow-Up", "Watch List", "Data Quality",
+          "Definitions", "About"]
+FIELDS = ["n", "estimate", "lower", "upper", "statistic", "df", "p_value"]
+SECTION_COLS = ["Figure", "Metric", "By", "Group", "At", "n", "Estimate", "95% CI lower",
+                "95% CI upper", "Statistic", "df", "p-value", "Target", "Note", "Call"]
+MONTH = "2026-10"
+
+
+def report(db, out, *extra, env=None):
+    rc, stdout, err = run("report", "monthly", "--month", MONTH, "--db", db, "-o", out,
+                          *extra, env=env)
+    assert rc == 0, err
+    assert stdout.strip() == out, stdout
+    return out
+
+
+def norm_at(v):
+    if v is None or v == "":
+        return ""
+    if isinstance(v, datetime.datetime):
+        return v.strftime("%Y-%m")
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def same(cell, text):
+    """A workbook number against the CSV text of iopstat metrics."""
+    if text == "":
+        return cell is None
+    if cell is None:
+        return False
+    a, b = float(cell), float(text)
+    return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+
+
+class Calls:
+    """The metrics calls of the About sheet, run once each."""
+
+    def __init__(self, wb, db):
+        self.db, self.cmd, self.cache = db, {}, {}
+        ws = wb["About"]
+        rows = list(ws.iter_rows(values_only=True))
+        start = next(i for i, r in enumerate(rows) if r[0] == "Call" and r[5] == "Command")
+        for r in rows[start + 1:]:
+            if r[0] and re.fullmatch(r"C\d+", str(r[0])):
+                self.cmd[r[0]] = r[5]
+
+    def rows(self, call):
+        if call not in self.cache:
+            args = shlex.split(self.cmd[call])
+            assert args[:2] == ["iopstat", "metrics"], args
+            rc, out, err = run(*args[1:])
+            assert rc == 0, err
+            import csv
+            import io
+            idx = {}
+            for r in csv.DictReader(io.StringIO(out)):
+                idx[(r["metric"], r["dimension"], r["group"], norm_at(r["at"]))] = r
+            self.cache[call] = idx
+        return self.cache[call]
+
+
+def table(ws, first_header):
+    """(header row index, list of rows) of the table whose header starts
+    with first_header."""
+    rows = list(ws.iter_rows(values_only=True))
+    for i, r in enumerate(rows):
+        if r and r[0] == first_header:
+            return i, rows
+    raise AssertionError(f"no table '{first_header}' on {ws.title}")
+
+
+class TestMonthlyWorkbook(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.db = oracle.database()
+        cls.dir = tempfile.mkdtemp(prefix="iop-report-")
+        cls.path = report(cls.db, os.path.join(cls.dir, "m.xlsx"))
+        cls.wb = openpyxl.load_workbook(cls.path)
+        cls.calls = Calls(cls.wb, cls.db)
+
+    def test_sheet_names(self):
+        self.assertEqual(self.wb.sheetnames, SHEETS)
+
+    def check_section(self, name):
+        ws = self.wb[name]
+        h, rows = table(ws, "Figure")
+        self.assertEqual(list(rows[h][:len(SECTION_COLS)]), SECTION_COLS)
+        checked = 0
+        for r in rows[h + 1:]:
+            if not r[1]:
+                break
+            metric, by, group, at, call = r[1], r[2], r[3], norm_at(r[4]), r[14]
+            got = self.calls.rows(call).get((metric, by, group, at))
+            if got is None:
+                self.assertEqual(r[13], "not computed by this version", (name, metric))
+                continue
+            for k, f in enumerate(FIELDS):
+                self.assertTrue(same(r[5 + k], got[f]), (name, metric, group, at, f, r[5 + k], got[f]))
+            self.assertEqual(r[13] or "", got["note"], (name, metric))
+            checked += 1
+        return checked
+
+    def test_every_section_figure_equals_its_metrics_call(self):
+        total = 0
+        for name in SHEETS:
+            if name not in ("Summary", "Watch List", "Definitions", "About"):
+                with self.subTest(sheet=name):
+                    total += self.check_section(name)
+        self.assertGreater(total, 200)
+
+    def test_about_periods(self):
+        # retention and outcome sections cover the 12 months to the month end
+        ws = self.wb["Retention"]
+        h, rows = table(ws, "Figure")
+        cmd = self.calls.cmd[rows[h + 1][14]]
+        self.assertIn("--from 2025-11-01 --to 2026-10-31", cmd)
+        self.assertIn("--by program", cmd)
+        h, rows = table(self.wb["Completion"], "Figure")
+        self.assertIn("--from 2026-10-01 --to 2026-10-31", self.calls.cmd[rows[h + 1][14]])
+
+    def summary_rows(self):
+        h, rows = table(self.wb["Summary"], "Figure")
+        out = []
+        for r in rows[h + 1:]:
+            if not r[1]:
+                break
+            out.append(r)
+        return out
+
+    def test_summary_figures(self):
+        rows = self.summary_rows()
+        self.assertGreater(len(rows), 10)
+        for r in rows:
+            calls = dict(part.split(" ") for part in r[13].split("; "))
+            now = self.calls.rows(calls["this"]).get((r[1], "all", "all", ""))
+            if now is None:
+                self.assertEqual(r[12], "not computed by this version")
+                continue
+            for col, f in ((3, "estimate"), (4, "lower"), (5, "upper"), (6, "n")):
+                self.assertTrue(same(r[col], now[f]), (r[1], f, r[col], now[f]))
+            last = self.calls.rows(calls["last"])[(r[1], "all", "all", "")]
+            self.assertTrue(same(r[7], last["estimate"]), (r[1], "last"))
+            if "pooled" in calls:
+                pool = self.calls.rows(calls["pooled"])[(r[1], "all", "all", "")]
+                self.assertTrue(same(r[8], pool["estimate"]), (r[1], "pooled"))
+                self.check_flag(r, now, pool)
+            self.assertEqual(len(r[9]), 12)
+
+    def check_flag(self, r, now, pool):
+        flag = r[12] or ""
+        if not (flag.startswith("Unusually") or flag.startswith("Within")):
+            return
+        p, n, x = float(pool["estimate"]), int(now["n"]), float(now["estimate"])
+        sd = math.sqrt(p * (1 - p) / n)
+        lo, hi = max(0, p - 3 * sd), min(1, p + 3 * sd)
+        want = "Unusually high" if x > hi else "Unusually low" if x < lo else "Within"
+        self.assertTrue(flag.startswith(want), (r[1], flag, lo, hi, x))
+
+    def test_summary_trend_strip(self):
+        ws = self.wb["Summary"]
+        rows = list(ws.iter_rows(values_only=True))
+        i = next(k for k, r in enumerate(rows) if r[0] == "Figure" and r[3] and
+                 isinstance(r[3], datetime.datetime))
+        month_calls, year_calls = rows[i + 1][3:15], rows[i + 2][3:15]
+        self.assertEqual(rows[i][14].strftime("%Y-%m"), MONTH)
+        n = 0
+        for r in rows[i + 3:]:
+            if not r[1]:
+                break
+            calls = year_calls if r[2] == "12 months" else month_calls
+            for k in range(12):
+                got = self.calls.rows(calls[k]).get((r[1], "all", "all", ""))
+                if got is not None:
+                    self.assertTrue(same(r[3 + k], got["estimate"]), (r[1], k))
+                    n += 1
+        self.assertGreater(n, 100)
+
+    def test_charts_present(self):
+        with zipfile.ZipFile(self.path) as z:
+            names = z.namelist()
+        charts = [n for n in names if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
+        drawings = [n for n in names if re.fullmatch(r"xl/drawings/drawing\d+\.xml", n)]
+        self.assertGreaterEqual(len(charts), 9)
+        self.assertGreaterEqual(len(drawings), 6)
+
+    def test_frozen_headers_filters_and_print(self):
+        for name in SHEETS:
+            ws = self.wb[name]
+            if name != "About":
+                self.assertIsNotNone(ws.freeze_panes, name)
+                self.assertTrue(ws.auto_filter.ref, name)
+            self.assertEqual(ws.page_setup.orientation, "landscape", name)
+            self.assertTrue(ws.sheet_properties.pageSetUpPr.fitToPage, name)
+            self.assertIn(ws.page_setup.fitToWidth, (None, 1), name)   # 1 is the default
+            self.assertEqual(ws.page_setup.fitToHeight, 0, name)
+            self.assertIn("42 CFR Part 2", ws.oddFooter.left.text, name)
+
+    def test_number_formats(self):
+        h, rows = table(self.wb["Completion"], "Figure")
+        ws = self.wb["Completion"]
+        self.assertEqual(ws.cell(row=h + 2, column=7).number_format, "0.0%")
+        self.assertEqual(ws.cell(row=h + 2, column=8).number_format, "0.0%")
+        about = self.wb["About"]
+        dates = [c for row in about.iter_rows() for c in row if c.is_date]
+        self.assertGreater(len(dates), 10)
+        trend = [c for c in self.wb["Completion"]["E"] if c.is_date]
+        self.assertGreater(len(trend), 6)
+
+    def test_definitions_cover_every_figure(self):
+        ws = self.wb["Definitions"]
+        h, rows = table(ws, "Figure")
+        defined = {r[1]: r for r in rows[h + 1:] if r[1]}
+        for name in SHEETS[:11]:
+            for r in self.wb[name].iter_rows(values_only=True):
+                if r[1] and re.fullmatch(r"[a-z0-9_]+", str(r[1])) and r[1] != "client_id":
+                    self.assertIn(r[1], defined, name)
+        self.assertNotIn("not in the catalogue (reports/catalogue.def)",
+                         [r[4] for r in defined.values()])
+
+    def test_properties_and_names(self):
+        self.assertEqual(self.wb.properties.created, datetime.datetime(2026, 10, 31))
+        self.assertIn("Monthly", self.wb.properties.title)
+        names = list(self.wb.defined_names.keys()) if hasattr(self.wb.defined_names, "keys") \
+            else [d.name for d in self.wb.defined_names.definedName]
+        self.assertIn("Summary_key_figures", names)
+        self.assertIn("About_calls", names)
+
+    def test_watch_list_matches_metric(self):
+        ws = self.wb["Watch List"]
+        rows = list(ws.iter_rows(values_only=True))
+        line = next(r[0] for r in rows if r[0] and "on the watch list on" in str(r[0]))
+        total = int(line.split()[0])
+        h, att = table(self.wb["Attendance"], "Figure")
+        wl = [r for r in att[h + 1:] if r[1] == "watch_list" and r[2] == "all"]
+        if wl and wl[0][6] is not None:
+            self.assertEqual(total, int(wl[0][6]))
+
+    def test_rerun_is_byte_identical(self):
+        # same arguments (the same -o: the command is on the About sheet),
+        # another clock
+        with open(self.path, "rb") as f:
+            first = f.read()
+        report(self.db, self.path, env={"SOURCE_DATE_EPOCH": "1790000000"})
+        with open(self.path, "rb") as f:
+            self.assertEqual(f.read(), first)
+
+
+class TestEmptyAndHostile(unittest.TestCase):
+    def test_empty_month_says_so_everywhere(self):
+        db = oracle.database()
+        out = os.path.join(tempfile.mkdtemp(), "empty.xlsx")
+        rc, stdout, err = run("report", "monthly", "--month", "2031-01", "--db", db, "-o", out)
+        self.assertEqual(rc, 0, err)
+        wb = openpyxl.load_workbook(out)
+        self.assertEqual(wb.sheetnames, SHEETS)
+        for ws in wb:
+            text = [str(r[0]) for r in ws.iter_rows(max_row=4, values_only=True) if r[0]]
+            self.assertTrue(any(t.startswith("No activity in January 2031") for t in text), ws.title)
+
+    def test_formula_like_input_stays_text(self):
+        files = dict(BASE)
+        evil = "=cmd|' /C calc'!A0"
+        files["clients.csv"] = BASE["clients.csv"].replace("C2,", "+1,")
+        files["episodes.csv"] = BASE["episodes.csv"].replace(",C2,", ",+1,").replace(
+            "South,Adolescent IOP", "South,\"" + evil.replace('"', '""') + "\"")
+        d = tempfile.mkdtemp()
+        db = os.path.join(d, "t.db")
+        rc, _, err = load(write_extract(files), db)
+        self.assertEqual(rc, 0, err)
+        out = os.path.join(d, "evil.xlsx")
+        rc, _, err = run("report", "monthly", "--month", "2026-03", "--db", db, "-o", out)
+        self.assertEqual(rc, 0, err)
+        wb = openpyxl.load_workbook(out)
+        found = {"program": 0, "client": 0}
+        for ws in wb:
+            for row in ws.iter_rows():
+                for c in row:
+                    if c.value == evil:
+                        self.assertEqual(c.data_type, "s", (ws.title, c.coordinate))
+                        found["program"] += 1
+                    if c.value == "+1":
+                        self.assertEqual(c.data_type, "s", (ws.title, c.coordinate))
+                        found["client"] += 1
+        self.assertGreater(found["program"], 0)
+        self.assertGreater(found["client"], 0)
+        with zipfile.ZipFile(out) as z:
+            for n in z.namelist():
+                if n.startswith("xl/worksheets/sheet"):
+                    self.assertNotIn(b"<f>", z.read(n), n)
+
+    def test_bad_month_is_a_usage_error(self):
+        db = oracle.database()
+        rc, _, err = run("report", "monthly", "--month", "2026-13", "--db", db, "-o",
+                         os.path.join(tempfile.mkdtemp(), "x.xlsx"))
+        self.assertEqual(rc, 1)
+        self.assertIn("--month", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
