@@ -234,6 +234,7 @@ static iop_code make_facts(const iop_mctx *c, iop_error *err)
         "CREATE TEMP TABLE facts AS SELECT e.*, l.intensity FROM episode_facts AS e "
         "JOIN levels AS l ON l.code = e.level_of_care;"
         "CREATE INDEX temp.facts_level ON facts (level_of_care, admit_date);"
+        "CREATE INDEX temp.facts_discharge ON facts (level_of_care, discharge_date);"
         "CREATE INDEX temp.facts_client ON facts (client_id, admit_date);"
         "CREATE UNIQUE INDEX temp.facts_id ON facts (episode_id);";
     if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
