@@ -5,6 +5,7 @@
 #   make test     unit, oracle and end-to-end tests; again under ASan+UBSan;
 #                 the unit tests once more under valgrind
 #   make bench    the benchmarks of docs/performance.md (takes minutes)
+#   make check-render  the monthly workbook rendered by LibreOffice
 #   make clean    remove build/ and out/
 
 CC      ?= cc
@@ -34,7 +35,7 @@ UNIT     := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 UNIT_ASAN := $(UNIT_SRC:tests/unit/%.c=build/tests-asan/%)
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all deps run test check unit bench clean
+.PHONY: all deps run test check check-render unit bench clean
 all: build/.deps build/iopstat
 
 # Install what is missing, once: "apt-get update" only when something is.
@@ -96,6 +97,11 @@ test: all build/iopstat-asan $(UNIT) $(UNIT_ASAN)
 	sh tests/run.sh
 
 check: test
+
+# The monthly workbook through LibreOffice to PDF, its first page to
+# docs/monthly.png (installs libreoffice-calc and poppler-utils if missing).
+check-render: all
+	sh tools/check-render.sh
 
 bench: all build/bench-deps
 	sh bench/run.sh
