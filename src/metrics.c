@@ -134,6 +134,11 @@ const char *const *iop_metrics_dimensions(void)
     return names;
 }
 
+iop_code iop_metrics_nomem(iop_error *err)
+{
+    return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
+}
+
 iop_code iop_mctx_fail(const iop_mctx *c, iop_error *err)
 {
     return iop_error_set(err, IOP_EIO, NULL, 0, 0, "database error: %s",
@@ -197,7 +202,7 @@ static iop_code list_groups(const iop_mctx *c, char ***out, size_t *n, iop_error
         if (*n == cap) {
             char **v = realloc(*out, (cap = cap ? 2 * cap : 16) * sizeof *v);
             if (!v) {
-                rc = iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
+                rc = iop_metrics_nomem(err);
                 break;
             }
             *out = v;

@@ -116,11 +116,6 @@ typedef struct totals {
     size_t n, cap;
 } totals;
 
-static iop_code nomem(iop_error *err)
-{
-    return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
-}
-
 static void totals_release(totals *t)
 {
     for (int j = 0; j < 4; j++)
@@ -158,7 +153,7 @@ static iop_code read_totals(const iop_mctx *c, const char *sql, const char *grou
     memset(t, 0, sizeof *t);
     while (rc == IOP_OK && (s = sqlite3_step(st)) == SQLITE_ROW)
         if (!totals_add(t, st))
-            rc = nomem(err);
+            rc = iop_metrics_nomem(err);
     if (rc == IOP_OK && s != SQLITE_DONE)
         rc = iop_mctx_fail(c, err);
     sqlite3_finalize(st);
@@ -186,7 +181,7 @@ static iop_code ratio_row(const iop_mctx *c, const char *group, iop_rows *rows,
     iop_row *r = iop_rows_add(rows, c, metric, group);
 
     if (!r)
-        return nomem(err);
+        return iop_metrics_nomem(err);
     r->n = m ? (long)sum(x, m) : 0;
     switch (iop_stats_ratio(y, x, NULL, m, &res)) {
     case IOP_STATS_OK:
@@ -205,7 +200,7 @@ static iop_code ratio_row(const iop_mctx *c, const char *group, iop_rows *rows,
         }
         break;
     case IOP_STATS_NOMEM:
-        return nomem(err);
+        return iop_metrics_nomem(err);
     default:
         iop_row_note(r, "not estimable");
     }
@@ -273,10 +268,10 @@ static iop_code iet(const iop_mctx *c, const char *group, iop_rows *rows, iop_er
     if (rc != IOP_OK)
         return rc;
     if (!(r = iop_rows_add(rows, c, "iet_initiation", group)))
-        return nomem(err);
+        return iop_metrics_nomem(err);
     iop_row_share(r, a[1], a[0]);
     if (!(r = iop_rows_add(rows, c, "iet_engagement", group)))
-        return nomem(err);
+        return iop_metrics_nomem(err);
     iop_row_share(r, b[2], b[0]);
     return IOP_OK;
 }
@@ -296,7 +291,7 @@ static iop_code watch(const iop_mctx *c, const char *group, iop_rows *rows, iop_
     long count = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     if (!(r = iop_rows_add(rows, c, "watch_list", group)))
-        return nomem(err);
+        return iop_metrics_nomem(err);
     iop_row_count(r, count);
     return IOP_OK;
 }

@@ -85,7 +85,7 @@ done:
     return rc;
 nomem:
     sqlite3_finalize(st);
-    return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
+    return iop_metrics_nomem(err);
 }
 
 static iop_code kinds(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
@@ -102,7 +102,7 @@ static iop_code kinds(const iop_mctx *c, const char *group, iop_rows *rows, iop_
     for (int i = 0; i < 3 && rc == IOP_OK; i++) {
         iop_row *r = iop_rows_add(rows, c, NAMES[i], group);
         if (!r)
-            rc = iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
+            rc = iop_metrics_nomem(err);
         else
             iop_row_count(r, sqlite3_column_int64(st, i));
     }

@@ -35,11 +35,6 @@ static const char GROUP_SQL[] =
     " FROM facts AS e WHERE e.level_of_care = ?3 AND e.discharge_date BETWEEN ?1 AND ?2"
     " GROUP BY 1 ORDER BY 1";
 
-static iop_code nomem(iop_error *err)
-{
-    return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
-}
-
 static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     sqlite3_stmt *st;
@@ -57,10 +52,10 @@ static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_
     long eligible = (long)sqlite3_column_double(st, 2);
     sqlite3_finalize(st);
     if (!(r = iop_rows_add(rows, c, "completion_rate", group)))
-        return nomem(err);
+        return iop_metrics_nomem(err);
     iop_row_share(r, done, n);
     if (!(r = iop_rows_add(rows, c, "completion_rate_eligible", group)))
-        return nomem(err);
+        return iop_metrics_nomem(err);
     iop_row_share(r, done, eligible);
     return IOP_OK;
 }
@@ -90,7 +85,7 @@ static iop_code trend(const iop_mctx *c, const char *group, iop_rows *rows, iop_
         x[k] = (size_t)sqlite3_column_double(st, 2);
         score[k] = month_index(c, ym);
         if (!(r = iop_rows_add(rows, c, "completion_trend", group)))
-            rc = nomem(err);
+            rc = iop_metrics_nomem(err);
         else {
             iop_row_share(r, (long)x[k], (long)n[k]);
             iop_row_at(r, "%s", ym);
@@ -101,7 +96,7 @@ static iop_code trend(const iop_mctx *c, const char *group, iop_rows *rows, iop_
     if (rc != IOP_OK)
         return rc;
     if (!(r = iop_rows_add(rows, c, "completion_trend", group)))
-        return nomem(err);
+        return iop_metrics_nomem(err);
     for (size_t i = 0; i < k; i++)
         r->n += (long)n[i];
     if (iop_stats_trend(x, n, score, k, &t) == IOP_STATS_OK)
@@ -148,13 +143,13 @@ static iop_code tests(const iop_mctx *c, iop_rows *rows, iop_error *err)
     sqlite3_stmt *st = NULL;
     size_t cap = 64, ng = 0, *tab = malloc(2 * cap * sizeof *tab);
     long total = 0;
-    iop_code rc = tab ? iop_mctx_prepare(c, GROUP_SQL, NULL, &st, err) : nomem(err);
+    iop_code rc = tab ? iop_mctx_prepare(c, GROUP_SQL, NULL, &st, err) : iop_metrics_nomem(err);
 
     while (rc == IOP_OK && sqlite3_step(st) == SQLITE_ROW) {
         if (ng == cap) {
             size_t *t = realloc(tab, 2 * (cap *= 2) * sizeof *t);
             if (!t) {
-                rc = nomem(err);
+                rc = iop_metrics_nomem(err);
                 break;
             }
             tab = t;
@@ -168,7 +163,7 @@ static iop_code tests(const iop_mctx *c, iop_rows *rows, iop_error *err)
     sqlite3_finalize(st);
     iop_row *r = rc == IOP_OK ? iop_rows_add(rows, c, "completion_test", "all") : NULL;
     if (rc == IOP_OK && !r)
-        rc = nomem(err);
+        rc = iop_metrics_nomem(err);
     if (r) {
         snprintf(r->dimension, sizeof r->dimension, "%s", c->by);
         r->n = total;

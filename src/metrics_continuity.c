@@ -130,11 +130,6 @@ static const char *const CONTINUITY_SQL[2] = {CONTINUITY(ALL), CONTINUITY(ONE)};
     LINKED(g) " AND k.level_of_care = ?3 AND k.discharge_reason = 'completed'"
 static const char *const READMIT_SQL[2] = {READMIT(ALL), READMIT(ONE)};
 
-static iop_code nomem(iop_error *err)
-{
-    return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
-}
-
 /* Prepares sql for group with ?5 bound to the window. */
 static iop_code prepare(const iop_mctx *c, const char *const sql[2], const char *group,
                         int win, sqlite3_stmt **st, iop_error *err)
@@ -172,7 +167,7 @@ static iop_code share(const iop_mctx *c, const char *metric, const char *group,
 {
     iop_row *r = iop_rows_add(rows, c, metric, group);
     if (!r)
-        return nomem(err);
+        return iop_metrics_nomem(err);
     iop_row_share(r, x, n);
     if (at)
         iop_row_at(r, "%s", at);
@@ -233,7 +228,7 @@ static iop_code transitions(const iop_mctx *c, const char *group, int w, iop_row
     if (rc == IOP_OK && !seen) {
         iop_row *r = iop_rows_add(rows, c, "transition_count", group);
         if (!r)
-            return nomem(err);
+            return iop_metrics_nomem(err);
         iop_row_note(r, "no transitions");
     }
     return rc;
@@ -254,7 +249,7 @@ static iop_code read_gaps(const iop_mctx *c, const char *group, int w, double **
         if (*n == cap) {
             double *g = realloc(*v, (cap = cap ? 2 * cap : 256) * sizeof *g);
             if (!g) {
-                rc = nomem(err);
+                rc = iop_metrics_nomem(err);
                 break;
             }
             *v = g;
@@ -277,7 +272,7 @@ static iop_code gap_median(const iop_mctx *c, const char *group, int w, iop_rows
     iop_row *r = rc == IOP_OK ? iop_rows_add(rows, c, "days_to_next_level_median", group) : NULL;
 
     if (rc == IOP_OK && !r)
-        rc = nomem(err);
+        rc = iop_metrics_nomem(err);
     if (r) {
         r->n = (long)n;
         if (n == 0) {

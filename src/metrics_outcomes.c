@@ -90,11 +90,6 @@ static const char SCORES_SQL[] =
 
 #define IOP_NINST (sizeof NAMES / sizeof NAMES[0])
 
-static iop_code nomem(iop_error *err)
-{
-    return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
-}
-
 /* Reads the instrument's parameters; *found is false when it has no row. */
 static iop_code load_inst(const iop_mctx *c, const inst_names *nm, inst *in,
                           bool *found, iop_error *err)
@@ -234,7 +229,7 @@ static iop_code load_pairs(const iop_mctx *c, const char *group, pairs *p, iop_e
     }
     ok = ok && flush(&cur, p);
     if (rc == IOP_OK && !ok)
-        rc = nomem(err);
+        rc = iop_metrics_nomem(err);
     else if (rc == IOP_OK && s != SQLITE_DONE)
         rc = iop_mctx_fail(c, err);
     for (size_t i = 0; i < IOP_NINST; i++)
@@ -251,7 +246,7 @@ static iop_code add_share(const iop_mctx *c, const char *group, iop_rows *rows,
 {
     iop_row *r = iop_rows_add(rows, c, metric, group);
     if (!r)
-        return nomem(err);
+        return iop_metrics_nomem(err);
     iop_row_share(r, x, n);
     return IOP_OK;
 }
@@ -262,7 +257,7 @@ static iop_code add_empty(const iop_mctx *c, const char *group, iop_rows *rows,
 {
     iop_row *r = iop_rows_add(rows, c, metric, group);
     if (!r)
-        return nomem(err);
+        return iop_metrics_nomem(err);
     r->n = n;
     iop_row_note(r, "%s", why);
     return IOP_OK;
@@ -278,7 +273,7 @@ static iop_code add_mean(const iop_mctx *c, const char *group, iop_rows *rows,
     iop_stats_status s = iop_stats_ttest_paired(x, y, n, &t);
 
     if (!r)
-        return nomem(err);
+        return iop_metrics_nomem(err);
     r->n = (long)n;
     if (s == IOP_STATS_EMPTY) {
         iop_row_note(r, "no data");
@@ -304,7 +299,7 @@ static iop_code add_dz(const iop_mctx *c, const char *group, iop_rows *rows,
     iop_stats_status s = iop_stats_cohen_dz(p->diff, p->n, &dz);
 
     if (!r)
-        return nomem(err);
+        return iop_metrics_nomem(err);
     r->n = (long)p->n;
     if (s == IOP_STATS_OK)
         iop_row_est(r, dz);

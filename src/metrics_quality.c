@@ -111,11 +111,6 @@ static const char BASELINE_SQL[] =
     " AND julianday(e.discharge_date) - julianday(e.admit_date) >= 14"
     " AND (?4 IS NULL OR $GROUP = ?4)";
 
-static iop_code nomem(iop_error *err)
-{
-    return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
-}
-
 /* A growing array of doubles. */
 typedef struct dvec {
     double *v;
@@ -146,7 +141,7 @@ static iop_code stream(const iop_mctx *c, const char *sql, const char *group,
 
     while (rc == IOP_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
         if (!dvec_push(x, sqlite3_column_double(st, 0)))
-            rc = nomem(err);
+            rc = iop_metrics_nomem(err);
     }
     if (rc == IOP_OK && s != SQLITE_DONE)
         rc = iop_mctx_fail(c, err);
@@ -163,7 +158,7 @@ static iop_code wait_days(const iop_mctx *c, const char *group, iop_rows *rows, 
     iop_row *r = rc == IOP_OK ? iop_rows_add(rows, c, "wait_days_median", group) : NULL;
 
     if (rc == IOP_OK && !r)
-        rc = nomem(err);
+        rc = iop_metrics_nomem(err);
     if (r) {
         r->n = (long)w.n;
         if (iop_stats_quantile(w.v, w.n, probs, 3, q) == IOP_STATS_OK) {
@@ -184,7 +179,7 @@ static iop_code add_share(const iop_mctx *c, const char *group, iop_rows *rows,
 {
     iop_row *r = iop_rows_add(rows, c, metric, group);
     if (!r)
-        return nomem(err);
+        return iop_metrics_nomem(err);
     iop_row_share(r, x, n);
     if (at)
         iop_row_at(r, "%s", at);
@@ -268,7 +263,7 @@ static iop_code outside(const iop_mctx *c, const char *group, iop_rows *rows, io
     long n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     if (!(r = iop_rows_add(rows, c, "dq_sessions_outside_episode", group)))
-        return nomem(err);
+        return iop_metrics_nomem(err);
     iop_row_count(r, n);
     return IOP_OK;
 }

@@ -83,11 +83,6 @@ typedef struct ret_cohort {
     size_t *group;  /* 0 .. n_groups - 1 in byte order (tests only) */
 } ret_cohort;
 
-static iop_code nomem(iop_error *err)
-{
-    return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
-}
-
 static void cohort_release(ret_cohort *co)
 {
     free(co->time);
@@ -158,7 +153,7 @@ static iop_code cohort_load(const iop_mctx *c, const char *sql, const char *grou
     memset(co, 0, sizeof *co);
     while (rc == IOP_OK && (s = sqlite3_step(st)) == SQLITE_ROW)
         if (!cohort_push(co, st, prev, sizeof prev))
-            rc = nomem(err);
+            rc = iop_metrics_nomem(err);
     if (rc == IOP_OK && s != SQLITE_DONE)
         rc = iop_mctx_fail(c, err);
     sqlite3_finalize(st);
@@ -200,7 +195,7 @@ static iop_code alos(const iop_mctx *c, const char *group, iop_rows *rows, iop_e
     double mean = sqlite3_column_double(st, 1);
     sqlite3_finalize(st);
     if (!(r = iop_rows_add(rows, c, "alos_discharged", group)))
-        return nomem(err);
+        return iop_metrics_nomem(err);
     r->n = n;
     if (n > 0)
         iop_row_est(r, mean);
@@ -234,7 +229,7 @@ static iop_code km_days(const iop_mctx *c, const char *group, const iop_stats_km
         iop_stats_status s = km ? iop_stats_km_at(km, 30.0 * (i + 1), &v) : IOP_STATS_EMPTY;
         iop_row *r = iop_rows_add(rows, c, names[i], group);
         if (!r)
-            return nomem(err);
+            return iop_metrics_nomem(err);
         r->n = n;
         put_interval(r, s, &v, PAST_FOLLOWUP);
     }
@@ -282,7 +277,7 @@ static iop_code km_curve(const iop_mctx *c, const char *group, const iop_stats_k
             continue;
         iop_row *r = iop_rows_add(rows, c, "km_curve", group);
         if (!r)
-            return nomem(err);
+            return iop_metrics_nomem(err);
         r->n = n;
         iop_row_est(r, km->surv[i]);
         iop_row_ci(r, km->lower[i], km->upper[i]);
@@ -298,19 +293,19 @@ static iop_code km_figures(const iop_mctx *c, const char *group, const ret_cohor
     long n = (long)co->n;
     iop_stats_status s = co->n ? iop_stats_km_new(co->time, co->event, co->n, &km)
                                : IOP_STATS_EMPTY;
-    iop_code rc = s == IOP_STATS_NOMEM ? nomem(err) : IOP_OK;
+    iop_code rc = s == IOP_STATS_NOMEM ? iop_metrics_nomem(err) : IOP_OK;
     iop_row *r;
 
     if (rc == IOP_OK)
         rc = km_days(c, group, km, n, rows, err);
     if (rc == IOP_OK && !(r = iop_rows_add(rows, c, "los_median", group)))
-        rc = nomem(err);
+        rc = iop_metrics_nomem(err);
     if (rc == IOP_OK) {
         r->n = n;
         put_median(r, km);
     }
     if (rc == IOP_OK && !(r = iop_rows_add(rows, c, "los_rmean_365", group)))
-        rc = nomem(err);
+        rc = iop_metrics_nomem(err);
     if (rc == IOP_OK) {
         r->n = n;
         put_rmean(r, km);
@@ -345,7 +340,7 @@ static iop_code cif_days(const iop_mctx *c, const char *group, const iop_stats_c
         const char *name = i <= N_CAUSES ? d90[i] : kept[i - N_CAUSES - 1];
         iop_row *r = iop_rows_add(rows, c, name, group);
         if (!r)
-            return nomem(err);
+            return iop_metrics_nomem(err);
         r->n = n;
         if (i <= N_CAUSES)
             put_cif(r, cif, i, 90.0, false);
@@ -365,7 +360,7 @@ static iop_code cif_curve(const iop_mctx *c, const char *group, const iop_stats_
         size_t k = i * (N_CAUSES + 1) + s;
         iop_row *r = iop_rows_add(rows, c, name, group);
         if (!r)
-            return nomem(err);
+            return iop_metrics_nomem(err);
         r->n = n;
         iop_row_est(r, cif->estimate[k]);
         iop_row_ci(r, cif->lower[k], cif->upper[k]);
@@ -383,7 +378,7 @@ static iop_code cif_figures(const iop_mctx *c, const char *group, const ret_coho
     iop_stats_status s = co->n ? iop_stats_cif_new(co->time, co->cause, co->n, N_CAUSES,
                                                    NULL, &cif)
                                : IOP_STATS_EMPTY;
-    iop_code rc = s == IOP_STATS_NOMEM ? nomem(err) : IOP_OK;
+    iop_code rc = s == IOP_STATS_NOMEM ? iop_metrics_nomem(err) : IOP_OK;
 
     if (rc == IOP_OK)
         rc = cif_days(c, group, cif, n, rows, err);
@@ -429,7 +424,7 @@ static iop_code tests(const iop_mctx *c, iop_rows *rows, iop_error *err)
     s = iop_stats_logrank(co.time, co.event, co.group, co.n, co.n_groups, &t, NULL, NULL);
     if (!(r = iop_rows_add(rows, c, "logrank", "all"))) {
         cohort_release(&co);
-        return nomem(err);
+        return iop_metrics_nomem(err);
     }
     snprintf(r->dimension, sizeof r->dimension, "%s", c->by);
     r->n = (long)co.n;
@@ -438,7 +433,7 @@ static iop_code tests(const iop_mctx *c, iop_rows *rows, iop_error *err)
     else if (s == IOP_STATS_EMPTY)
         iop_row_note(r, "%s", NO_COHORT);
     else if (s == IOP_STATS_NOMEM)
-        rc = nomem(err);
+        rc = iop_metrics_nomem(err);
     else
         iop_row_note(r, "not estimable: fewer than two groups with discharges at risk");
     cohort_release(&co);

@@ -64,11 +64,6 @@ typedef struct cox_data {
     size_t n_names;
 } cox_data;
 
-static iop_code nomem(iop_error *err)
-{
-    return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
-}
-
 static void data_release(cox_data *d)
 {
     for (size_t i = 0; i < d->n_names; i++)
@@ -164,7 +159,7 @@ static iop_code data_load(const iop_mctx *c, const char *expr, cox_data *d, iop_
     rc = iop_mctx_prepare(&m, COX_SQL, NULL, &st, err);
     while (rc == IOP_OK && (s = sqlite3_step(st)) == SQLITE_ROW)
         if (!data_push(d, st))
-            rc = nomem(err);
+            rc = iop_metrics_nomem(err);
     if (rc == IOP_OK && s != SQLITE_DONE)
         rc = iop_mctx_fail(c, err);
     sqlite3_finalize(st);
@@ -253,7 +248,7 @@ static iop_code model_rows(const iop_mctx *c, const char *dim, const cox_data *d
     if (d->n_names < 2) {
         iop_row *r = iop_rows_add(rows, c, "cox_hr", "all");
         if (!r)
-            return nomem(err);
+            return iop_metrics_nomem(err);
         snprintf(r->dimension, sizeof r->dimension, "%s", dim);
         r->n = (long)d->n;
         iop_row_note(r, d->n ? "fewer than two groups: no comparison" : "no admissions in the period");
@@ -261,7 +256,7 @@ static iop_code model_rows(const iop_mctx *c, const char *dim, const cox_data *d
     }
     char ***order = malloc(d->n_names * sizeof *order);
     if (!order)
-        return nomem(err);
+        return iop_metrics_nomem(err);
     for (size_t k = 0; k < d->n_names; k++)
         order[k] = &d->names[k];
     qsort(order + 1, d->n_names - 1, sizeof *order, by_name);
@@ -270,7 +265,7 @@ static iop_code model_rows(const iop_mctx *c, const char *dim, const cox_data *d
         iop_row *r = iop_rows_add(rows, c, "cox_hr", d->names[k]);
         if (!r) {
             free(order);
-            return nomem(err);
+            return iop_metrics_nomem(err);
         }
         snprintf(r->dimension, sizeof r->dimension, "%s", dim);
         put_hr(r, d, k, fit, first + k - 1, failure, dim);
@@ -291,11 +286,11 @@ static iop_code model(const iop_mctx *c, const char *dim, const char *expr, iop_
 
     if (rc == IOP_OK && d.n_names >= 2) {
         if (!(x = design(&d, &p, &first)))
-            rc = nomem(err);
+            rc = iop_metrics_nomem(err);
         else
             s = iop_stats_cox_new(d.time, d.event, x, d.n, p, d.cluster, &fit);
         if (s == IOP_STATS_NOMEM)
-            rc = nomem(err);
+            rc = iop_metrics_nomem(err);
     }
     if (rc == IOP_OK)
         rc = model_rows(c, dim, &d, s, fit, first, rows, err);

@@ -76,11 +76,6 @@ static const char RATING_SQL[] =
     " SELECT u.satisfaction FROM fc JOIN followups AS u ON u.followup_id = fc.fid"
     " WHERE u.satisfaction IS NOT NULL";
 
-static iop_code nomem(iop_error *err)
-{
-    return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
-}
-
 /* ---- drug screens ------------------------------------------------------- */
 
 /* Per-client negatives and screens of one figure (all, or one week). */
@@ -116,7 +111,7 @@ static iop_code uds_row(const iop_mctx *c, const char *group, iop_rows *rows,
     iop_stats_status s = iop_stats_ratio(t->y, t->x, NULL, t->n, &res);
 
     if (!r || s == IOP_STATS_NOMEM)
-        return nomem(err);
+        return iop_metrics_nomem(err);
     if (week)
         iop_row_at(r, "%d", week);
     for (size_t i = 0; i < t->n; i++)
@@ -163,7 +158,7 @@ static iop_code screens(const iop_mctx *c, const char *group, iop_rows *rows, io
         rc = uds_flush(c, group, rows, &t, &done, k, err);
         if (rc == IOP_OK && !unit_add(&t, sqlite3_column_double(st, 2),
                                       sqlite3_column_double(st, 1)))
-            rc = nomem(err);
+            rc = iop_metrics_nomem(err);
     }
     if (rc == IOP_OK && s != SQLITE_DONE)
         rc = iop_mctx_fail(c, err);
@@ -216,7 +211,7 @@ static iop_code reach(const iop_mctx *c, const char *group, iop_rows *rows, int 
     sqlite3_finalize(st);
     for (int j = 0; j < 4; j++) {
         if (!(r = iop_rows_add(rows, c, names[j], group)))
-            return nomem(err);
+            return iop_metrics_nomem(err);
         if (j == 0)
             iop_row_share(r, v[1], v[0]);
         else
@@ -240,7 +235,7 @@ static iop_code ratings(const iop_mctx *c, const char *group, int lo, int hi, do
         if (*n == cap) {
             double *v = realloc(*out, (cap = cap ? 2 * cap : 256) * sizeof *v);
             if (!v) {
-                rc = nomem(err);
+                rc = iop_metrics_nomem(err);
                 break;
             }
             *out = v;
@@ -268,7 +263,7 @@ static iop_code rating_row(const iop_mctx *c, const char *group, iop_rows *rows,
     if (rc != IOP_OK)
         return rc;
     if (!(r = iop_rows_add(rows, c, metric, group)))
-        return nomem(err);
+        return iop_metrics_nomem(err);
     iop_row_at(r, "%s", at);
     r->n = (long)n;
     if (s == IOP_STATS_OK) {

@@ -120,6 +120,9 @@ void iop_metrics_write_json(const iop_rows *rows, FILE *out);
 iop_code iop_mctx_prepare(const iop_mctx *c, const char *sql, const char *group,
                           sqlite3_stmt **st, iop_error *err);
 
+/* Sets err to "out of memory" and returns IOP_ENOMEM. */
+iop_code iop_metrics_nomem(iop_error *err);
+
 /* Reports a failed step of st as IOP_EIO in err. */
 iop_code iop_mctx_fail(const iop_mctx *c, iop_error *err);
 
