@@ -61,31 +61,40 @@ build/bench-deps: build/.deps
 
 $(SQL_C): $(SQL) tools/embed-sql.sh | build/.deps
 	@mkdir -p build/gen
-	sh tools/embed-sql.sh $(SQL) > $@
+	$(Q)sh tools/embed-sql.sh $(SQL) > $@
+
+# Quiet rules: "CC file"; `make V=1` prints the whole commands.
+Q = $(if $(V),,@)
 
 build/obj/%.o: src/%.c $(wildcard include/iop/*.h) | build/.deps
 	@mkdir -p build/obj
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 build/obj/sql_text.o: $(SQL_C)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 build/asan/%.o: src/%.c $(wildcard include/iop/*.h) | build/.deps
 	@mkdir -p build/asan
-	$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
+	@$(if $(V),,echo "  CC-SAN  $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
 build/asan/sql_text.o: $(SQL_C)
 	@mkdir -p build/asan
-	$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
 
 build/iopstat: $(OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(LIBS)
+	@$(if $(V),,echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(LIBS)
 build/iopstat-asan: $(ASAN_OBJ)
-	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $(ASAN_OBJ) $(LIBS)
+	@$(if $(V),,echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $(ASAN_OBJ) $(LIBS)
 
 build/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p build/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS) $(TESTLIBS)
+	@$(if $(V),,echo "  TEST    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS) $(TESTLIBS)
 build/tests-asan/%: tests/unit/%.c $(ASAN_LIB)
 	@mkdir -p build/tests-asan
-	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(ASAN_LIB) $(LIBS) $(TESTLIBS)
+	@$(if $(V),,echo "  TEST    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(ASAN_LIB) $(LIBS) $(TESTLIBS)
 
 run: all
 	sh tools/run-sample.sh
