@@ -21,7 +21,7 @@
 #                             are sharing the CPUs and times are not reliable
 #   bench_stats V...          prints "best median" of the numbers V...
 #
-# Knobs (environment): BENCH_SECTIONS ("load"), BENCH_BIG (111000 clients,
+# Knobs (environment): BENCH_SECTIONS ("load metrics report"), BENCH_BIG (111000 clients,
 # ~10M sessions), BENCH_SMALL (11100, ~1M), BENCH_MONTHS (24), BENCH_SEED (1),
 # BENCH_END (2026-10-31), BENCH_REPEAT (3 rounds of each timed command).
 # Nothing is written to docs/: docs/performance.md is written by hand from
@@ -34,7 +34,7 @@ BENCH_DIR=$BENCH_ROOT/build/bench
 IOPSTAT=$BENCH_DIR/bin/iopstat   # a copy of build/iopstat: a rebuild during the run cannot touch it
 TIME=/usr/bin/time
 
-BENCH_SECTIONS=${BENCH_SECTIONS:-load}
+BENCH_SECTIONS=${BENCH_SECTIONS:-load metrics report}
 BENCH_BIG=${BENCH_BIG:-111000}
 BENCH_SMALL=${BENCH_SMALL:-11100}
 BENCH_MONTHS=${BENCH_MONTHS:-24}

@@ -3,7 +3,9 @@
 # repository root:
 #   1. unit tests (tests/unit, cmocka), plain build
 #   2. end-to-end tests (tests/e2e/test_*.py) against build/iopstat
-#   3. the same unit and end-to-end tests built with ASan+UBSan
+#   3. the same unit and end-to-end tests built with ASan+UBSan (the
+#      kill -9 timing test and the workbook's figure-by-figure comparison
+#      run in the plain pass only: see IOPSTAT_SANITIZED in the tests)
 #   4. the unit tests and one end-to-end load under valgrind
 # Ends with one line "N passed, N failed" and exits non-zero on a failure.
 set -u
