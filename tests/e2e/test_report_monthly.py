@@ -265,8 +265,9 @@ class TestMonthlyWorkbook(unittest.TestCase):
         total = int(line.split()[0])
         h, att = table(self.wb["Attendance"], "Figure")
         wl = [r for r in att[h + 1:] if r[1] == "watch_list" and r[2] == "all"]
-        if wl and wl[0][6] is not None:
-            self.assertEqual(total, int(wl[0][6]))
+        self.assertTrue(wl, "no watch_list row on the Attendance sheet")
+        self.assertIsNotNone(wl[0][6], "watch_list has no estimate")
+        self.assertEqual(total, int(wl[0][6]))
 
     def test_rerun_is_byte_identical(self):
         # same arguments (the same -o: the command is on the About sheet),
