@@ -50,6 +50,7 @@ typedef struct file_state {
     iop_layout lay;
     int map[IOP_FIELDS_MAX];     /* field -> column, or -1 */
     int shown;                   /* reject messages printed */
+    char fault[160];             /* the text of lay.file_fault, if built */
 } file_state;
 
 void iop_load_opts_init(iop_load_opts *o)
@@ -276,7 +277,6 @@ static iop_code load_item(loader *L, file_state *f, iop_upsert *u, const iop_ite
  */
 static void map_header(loader *L, file_state *f, const iop_record *h)
 {
-    static char fault[160];
     char unknown[512] = "";
     const iop_table *t = f->t;
 
@@ -290,18 +290,18 @@ static void map_header(loader *L, file_state *f, const iop_record *h)
             size_t n = strlen(unknown);
             snprintf(unknown + n, sizeof unknown - n, "%s'%.40s'", n ? ", " : "", h->fields[k]);
         } else if (f->lay.field_of[c] >= 0) {
-            snprintf(fault, sizeof fault, "column '%s' appears twice in the header; "
+            snprintf(f->fault, sizeof f->fault, "column '%s' appears twice in the header; "
                      "no record of this file is loaded", t->cols[c].name);
-            f->lay.file_fault = fault;
+            f->lay.file_fault = f->fault;
         } else {
             f->lay.field_of[c] = (int)k;
         }
     }
     for (size_t c = 0; c < t->ncols && !f->lay.file_fault; c++)
         if (t->cols[c].required && f->lay.field_of[c] < 0) {
-            snprintf(fault, sizeof fault, "missing required column '%s'; no record of "
+            snprintf(f->fault, sizeof f->fault, "missing required column '%s'; no record of "
                      "this file is loaded", t->cols[c].name);
-            f->lay.file_fault = fault;
+            f->lay.file_fault = f->fault;
         }
     if (L->o->diag && f->lay.file_fault)
         fprintf(L->o->diag, "iopstat: %s:%ld: %s\n", f->path, h->line, f->lay.file_fault);

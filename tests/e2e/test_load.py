@@ -172,6 +172,22 @@ class TestRejectRules(LoadCase):
                          [(2, 0, 2)])
         self.assertEqual(query(self.db, "SELECT count(*) FROM sessions"), [(0,)])
 
+    def test_column_named_twice_rejects_file(self):
+        files = dict(BASE)
+        files["sessions.csv"] = ("session_id,episode_id,session_date,service,minutes,status,MINUTES\n"
+                                 "S1,E2,2026-01-22,group,180,attended,60\n")
+        err = self.load_ok(files)
+        self.assertIn("sessions.csv:1: column 'minutes' appears twice in the header", err)
+        self.assertEqual([(r[0], r[1], r[2]) for r in self.rejects()], [("sessions.csv", 2, 0)])
+        self.assertEqual(query(self.db, "SELECT count(*) FROM sessions"), [(0,)])
+
+    def test_empty_file_loads_nothing(self):
+        files = dict(BASE)
+        files["sessions.csv"] = ""
+        err = self.load_ok(files)
+        self.assertIn("sessions.csv: file is empty: no header row", err)
+        self.assertEqual(query(self.db, "SELECT records_read FROM load_files WHERE file='sessions.csv'"), [(0,)])
+
     def test_unknown_columns_warned_once(self):
         files = dict(BASE)
         files["sessions.csv"] = "session_id,room,episode_id,session_date,service,minutes,status,note\nS1,101,E2,2026-01-22,group,180,attended,x\n"
