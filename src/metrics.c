@@ -184,6 +184,19 @@ iop_code iop_mctx_prepare(const iop_mctx *c, const char *sql, const char *group,
     return IOP_OK;
 }
 
+iop_code iop_mctx_row(const iop_mctx *c, const char *sql, const char *group,
+                      sqlite3_stmt **st, iop_error *err)
+{
+    iop_code rc = iop_mctx_prepare(c, sql, group, st, err);
+
+    if (rc == IOP_OK && sqlite3_step(*st) != SQLITE_ROW) {
+        rc = iop_mctx_fail(c, err);
+        sqlite3_finalize(*st);
+        *st = NULL;
+    }
+    return rc;
+}
+
 /* The groups of the dimension: those of the level's episodes that
  * overlap the period, in byte order. */
 static iop_code list_groups(const iop_mctx *c, char ***out, size_t *n, iop_error *err)

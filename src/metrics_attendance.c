@@ -280,14 +280,10 @@ static iop_code watch(const iop_mctx *c, const char *group, iop_rows *rows, iop_
 {
     sqlite3_stmt *st;
     iop_row *r;
-    iop_code rc = iop_mctx_prepare(c, WATCH_SQL, group, &st, err);
+    iop_code rc = iop_mctx_row(c, WATCH_SQL, group, &st, err);
 
     if (rc != IOP_OK)
         return rc;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return iop_mctx_fail(c, err);
-    }
     long count = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     if (!(r = iop_rows_add(rows, c, "watch_list", group)))

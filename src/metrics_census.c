@@ -55,15 +55,11 @@ static const char *const FLOW[] = {"admissions", "discharges", "discharges_compl
 static iop_code flow(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     sqlite3_stmt *st;
-    iop_code rc = iop_mctx_prepare(c, FLOW_SQL, group, &st, err);
+    iop_code rc = iop_mctx_row(c, FLOW_SQL, group, &st, err);
     iop_row *r;
 
     if (rc != IOP_OK)
         return rc;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = iop_mctx_fail(c, err);
-        goto done;
-    }
     for (int i = 0; i < 9; i++) {
         if (!(r = iop_rows_add(rows, c, FLOW[i], group)))
             goto nomem;
@@ -80,7 +76,6 @@ static iop_code flow(const iop_mctx *c, const char *group, iop_rows *rows, iop_e
     if (!(r = iop_rows_add(rows, c, "active_census", group)))
         goto nomem;
     iop_row_count(r, sqlite3_column_int64(st, 10));
-done:
     sqlite3_finalize(st);
     return rc;
 nomem:

@@ -38,15 +38,11 @@ static const char GROUP_SQL[] =
 static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     sqlite3_stmt *st;
-    iop_code rc = iop_mctx_prepare(c, RATE_SQL, group, &st, err);
+    iop_code rc = iop_mctx_row(c, RATE_SQL, group, &st, err);
     iop_row *r;
 
     if (rc != IOP_OK)
         return rc;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return iop_mctx_fail(c, err);
-    }
     long n = sqlite3_column_int64(st, 0);
     long done = (long)sqlite3_column_double(st, 1);
     long eligible = (long)sqlite3_column_double(st, 2);

@@ -213,14 +213,10 @@ static iop_code completeness(const iop_mctx *c, const char *group, const char *s
                              const char *const *fields, iop_rows *rows, iop_error *err)
 {
     sqlite3_stmt *st;
-    iop_code rc = iop_mctx_prepare(c, sql, group, &st, err);
+    iop_code rc = iop_mctx_row(c, sql, group, &st, err);
 
     if (rc != IOP_OK)
         return rc;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return iop_mctx_fail(c, err);
-    }
     long n = sqlite3_column_int64(st, 0);
     for (int i = 0; fields[i] && rc == IOP_OK; i++)
         rc = add_share(c, group, rows, "dq_completeness", fields[i],
@@ -234,14 +230,10 @@ static iop_code simple_share(const iop_mctx *c, const char *group, const char *s
                              const char *metric, iop_rows *rows, iop_error *err)
 {
     sqlite3_stmt *st;
-    iop_code rc = iop_mctx_prepare(c, sql, group, &st, err);
+    iop_code rc = iop_mctx_row(c, sql, group, &st, err);
 
     if (rc != IOP_OK)
         return rc;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return iop_mctx_fail(c, err);
-    }
     long n = sqlite3_column_int64(st, 0), x = (long)sqlite3_column_double(st, 1);
     sqlite3_finalize(st);
     return add_share(c, group, rows, metric, NULL, x, n, err);
@@ -251,15 +243,11 @@ static iop_code simple_share(const iop_mctx *c, const char *group, const char *s
 static iop_code outside(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     sqlite3_stmt *st;
-    iop_code rc = iop_mctx_prepare(c, OUTSIDE_SQL, group, &st, err);
+    iop_code rc = iop_mctx_row(c, OUTSIDE_SQL, group, &st, err);
     iop_row *r;
 
     if (rc != IOP_OK)
         return rc;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return iop_mctx_fail(c, err);
-    }
     long n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     if (!(r = iop_rows_add(rows, c, "dq_sessions_outside_episode", group)))

@@ -182,15 +182,11 @@ static iop_code make_episodes(const iop_mctx *c, iop_error *err)
 static iop_code alos(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     sqlite3_stmt *st;
-    iop_code rc = iop_mctx_prepare(c, ALOS_SQL, group, &st, err);
+    iop_code rc = iop_mctx_row(c, ALOS_SQL, group, &st, err);
     iop_row *r;
 
     if (rc != IOP_OK)
         return rc;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return iop_mctx_fail(c, err);
-    }
     long n = sqlite3_column_int64(st, 0);
     double mean = sqlite3_column_double(st, 1);
     sqlite3_finalize(st);

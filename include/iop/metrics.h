@@ -120,6 +120,14 @@ void iop_metrics_write_json(const iop_rows *rows, FILE *out);
 iop_code iop_mctx_prepare(const iop_mctx *c, const char *sql, const char *group,
                           sqlite3_stmt **st, iop_error *err);
 
+/*
+ * Prepares sql as iop_mctx_prepare() and steps to its first row: for the
+ * many figures that are one aggregate row. On IOP_OK *st holds the row and
+ * the caller finalizes it; otherwise *st is finalized and err says why.
+ */
+iop_code iop_mctx_row(const iop_mctx *c, const char *sql, const char *group,
+                      sqlite3_stmt **st, iop_error *err);
+
 /* Sets err to "out of memory" and returns IOP_ENOMEM. */
 iop_code iop_metrics_nomem(iop_error *err);
 
