@@ -27,7 +27,7 @@
 /* The level's episodes that overlap the period (and the group). */
 #define EPISODES_IN_PERIOD \
     " FROM facts AS e WHERE e.level_of_care = ?3 AND e.admit_date <= ?2" \
-    " AND (e.discharge_date IS NULL OR e.discharge_date >= ?1)" \
+    " AND e.end_date >= ?1" \
     " AND (?4 IS NULL OR $GROUP = ?4)"
 
 /* Per client: attended, no_show, cancelled_client, eligible sessions. */
@@ -38,7 +38,7 @@ static const char RATE_SQL[] =
     " AND s.session_date BETWEEN max(?1, e.admit_date)"
     " AND min(?2, coalesce(e.discharge_date, ?2))"
     " WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
-    " AND (e.discharge_date IS NULL OR e.discharge_date >= ?1)"
+    " AND e.end_date >= ?1"
     " AND (?4 IS NULL OR $GROUP = ?4)"
     " GROUP BY e.client_id";
 
@@ -98,7 +98,7 @@ static const char IET_SQL[] =
 static const char WATCH_SQL[] =
     "WITH op AS (SELECT e.episode_id, e.client_id, e.admit_date FROM facts AS e"
     "   WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
-    "   AND (e.discharge_date IS NULL OR e.discharge_date > ?2)"
+    "   AND e.end_date > ?2"
     "   AND (?4 IS NULL OR $GROUP = ?4))"
     " SELECT count(DISTINCT op.client_id) FROM op WHERE"
     " (SELECT count(*) FROM (SELECT s.status FROM sessions AS s"
@@ -304,4 +304,11 @@ static iop_code figures(const iop_mctx *c, const char *group, iop_rows *rows, io
     return rc;
 }
 
-const iop_section iop_section_attendance = {"attendance", figures, NULL};
+/* The metrics this section writes (the frame checks every row). */
+static const char *const METRICS[] = {
+    "asam_hours_met", "attendance_rate", "cancel_rate", "iet_engagement",
+    "iet_initiation", "no_show_rate", "watch_list", "weekly_hours_mean",
+    "weekly_hours_over_19", NULL,
+};
+
+const iop_section iop_section_attendance = {"attendance", figures, NULL, METRICS};

@@ -28,7 +28,9 @@ static const char FLOW_SQL[] =
     " count(DISTINCT CASE WHEN e.admit_date <= ?2 AND (e.discharge_date IS NULL"
     "  OR e.discharge_date > ?2 OR (e.discharge_date = e.admit_date AND e.admit_date = ?2))"
     "  THEN e.client_id END)"
-    " FROM facts AS e WHERE e.level_of_care = ?3 AND (?4 IS NULL OR $GROUP = ?4)";
+    /* only episodes that overlap the period add to any of these */
+    " FROM facts AS e WHERE e.level_of_care = ?3 AND e.end_date >= ?1 AND e.admit_date <= ?2"
+    " AND (?4 IS NULL OR $GROUP = ?4)";
 
 /* Per admission in the period: the client's latest earlier episode at any
  * level (in the order admit date, more intensive first, episode_id) and
@@ -111,4 +113,13 @@ static iop_code figures(const iop_mctx *c, const char *group, iop_rows *rows, io
     return rc == IOP_OK ? kinds(c, group, rows, err) : rc;
 }
 
-const iop_section iop_section_census = {"census", figures, NULL};
+/* The metrics this section writes (the frame checks every row). */
+static const char *const METRICS[] = {
+    "active_census", "admissions", "average_daily_census", "client_days",
+    "continuing_clients", "discharges", "discharges_completed", "discharges_death",
+    "discharges_dropped_out", "discharges_incarcerated", "discharges_other",
+    "discharges_terminated", "discharges_transferred", "new_clients",
+    "returning_clients", NULL,
+};
+
+const iop_section iop_section_census = {"census", figures, NULL, METRICS};

@@ -169,4 +169,10 @@ static iop_code tests(const iop_mctx *c, iop_rows *rows, iop_error *err)
     return rc;
 }
 
-const iop_section iop_section_completion = {"completion", figures, tests};
+/* The metrics this section writes (the frame checks every row). */
+static const char *const METRICS[] = {
+    "completion_rate", "completion_rate_eligible", "completion_test",
+    "completion_trend", NULL,
+};
+
+const iop_section iop_section_completion = {"completion", figures, tests, METRICS};

@@ -355,4 +355,12 @@ static iop_code figures(const iop_mctx *c, const char *group, iop_rows *rows, io
     return rc;
 }
 
-const iop_section iop_section_continuity = {"continuity", figures, NULL};
+/* The metrics this section writes (the frame checks every row). */
+static const char *const METRICS[] = {
+    "continuity_14d", "continuity_30d", "continuity_7d", "days_to_next_level_median",
+    "iop_admit_stepdown", "iop_discharge_lateral", "iop_discharge_no_continuing_care",
+    "iop_discharge_stepdown", "iop_discharge_stepup", "readmit_30d", "readmit_90d",
+    "transition_count", NULL,
+};
+
+const iop_section iop_section_continuity = {"continuity", figures, NULL, METRICS};

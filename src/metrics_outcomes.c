@@ -440,4 +440,12 @@ static iop_code figures(const iop_mctx *c, const char *group, iop_rows *rows, io
     return rc;
 }
 
-const iop_section iop_section_outcomes = {"outcomes", figures, NULL};
+/* The metrics this section writes (the frame checks every row); the
+ * descriptive instruments write only some of their names. */
+static const char *const METRICS[] = {
+    IOP_INST_NAMES("phq9"), IOP_INST_NAMES("gad7"), IOP_INST_NAMES("bam_use"),
+    IOP_INST_NAMES("bam_risk"), IOP_INST_NAMES("bam_protect"), IOP_INST_NAMES("audit"),
+    IOP_INST_NAMES("dast10"), NULL,
+};
+
+const iop_section iop_section_outcomes = {"outcomes", figures, NULL, METRICS};

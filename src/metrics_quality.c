@@ -36,7 +36,7 @@
 /* The level's episodes in treatment at some time in the period. */
 #define IOP_Q_ACTIVE                                                        \
     " e.level_of_care = ?3 AND e.admit_date <= ?2"                          \
-    " AND (e.discharge_date IS NULL OR e.discharge_date >= ?1)"             \
+    " AND e.end_date >= ?1"             \
     " AND (?4 IS NULL OR $GROUP = ?4)"
 
 static const char WAIT_SQL[] =
@@ -70,7 +70,7 @@ static const char *const CLIENT_FIELDS[] = {
 static const char OPEN_SQL[] =
     "SELECT count(*), total(julianday(?2) - julianday(e.admit_date) > 180) FROM facts AS e"
     " WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
-    " AND (e.discharge_date IS NULL OR e.discharge_date > ?2) AND (?4 IS NULL OR $GROUP = ?4)";
+    " AND e.end_date > ?2 AND (?4 IS NULL OR $GROUP = ?4)";
 
 static const char NO_SESSION_SQL[] =
     "SELECT count(*), total(NOT EXISTS (SELECT 1 FROM sessions AS s"
@@ -279,4 +279,11 @@ static iop_code figures(const iop_mctx *c, const char *group, iop_rows *rows, io
     return rc;
 }
 
-const iop_section iop_section_quality = {"quality", figures, NULL};
+/* The metrics this section writes (the frame checks every row). */
+static const char *const METRICS[] = {
+    "dq_completeness", "dq_discharged_without_session", "dq_missing_baseline",
+    "dq_open_over_180d", "dq_overlapping_episodes", "dq_rejected",
+    "dq_sessions_outside_episode", "wait_days_median", NULL,
+};
+
+const iop_section iop_section_quality = {"quality", figures, NULL, METRICS};

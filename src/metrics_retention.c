@@ -401,7 +401,8 @@ static iop_code figures(const iop_mctx *c, const char *group, iop_rows *rows, io
     if (rc == IOP_OK)
         rc = cif_figures(c, group, &co, rows, err);
     cohort_release(&co);
-    if (rc == IOP_OK && !group)
+    /* The Cox model is the costly part: skipped when its rows are unwanted. */
+    if (rc == IOP_OK && !group && iop_mctx_wants(c, "cox_hr"))
         rc = iop_retention_cox(c, rows, err);
     return rc;
 }
@@ -436,4 +437,12 @@ static iop_code tests(const iop_mctx *c, iop_rows *rows, iop_error *err)
     return rc;
 }
 
-const iop_section iop_section_retention = {"retention", figures, tests};
+/* The metrics this section writes (the frame checks every row). */
+static const char *const METRICS[] = {
+    "alos_discharged", "cif_completed_curve", "cif_completed_d90", "cif_dropout_curve",
+    "cif_dropout_d90", "cif_other_d90", "cif_transferred_d90", "cox_hr",
+    "in_treatment_d30", "in_treatment_d60", "in_treatment_d90", "km_curve", "logrank",
+    "los_median", "los_rmean_365", "retained_d30", "retained_d60", "retained_d90", NULL,
+};
+
+const iop_section iop_section_retention = {"retention", figures, tests, METRICS};

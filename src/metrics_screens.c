@@ -40,7 +40,7 @@ static const char UDS_SQL[] =
     "   FROM facts AS e JOIN drug_screens AS d ON d.episode_id = e.episode_id"
     "   AND d.collected_on BETWEEN max(?1, e.admit_date) AND min(?2, coalesce(e.discharge_date, ?2))"
     "   WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
-    "   AND (e.discharge_date IS NULL OR e.discharge_date >= ?1)"
+    "   AND e.end_date >= ?1"
     "   AND (?4 IS NULL OR $GROUP = ?4))"
     " SELECT 0, count(*), total(neg) FROM u GROUP BY client_id"
     " UNION ALL SELECT k, count(*), total(neg) FROM u WHERE k <= 12 GROUP BY k, client_id"
@@ -176,7 +176,12 @@ static iop_code screen_figures(const iop_mctx *c, const char *group, iop_rows *r
     return screens(c, group, rows, err);
 }
 
-const iop_section iop_section_screens = {"screens", screen_figures, NULL};
+/* The metrics this section writes (the frame checks every row). */
+static const char *const SCREEN_METRICS[] = {
+    "uds_negative", NULL,
+};
+
+const iop_section iop_section_screens = {"screens", screen_figures, NULL, SCREEN_METRICS};
 
 /* ---- after discharge ---------------------------------------------------- */
 
@@ -300,4 +305,11 @@ static iop_code followup_figures(const iop_mctx *c, const char *group, iop_rows 
     return rc;
 }
 
-const iop_section iop_section_followup = {"followup", followup_figures, NULL};
+/* The metrics this section writes (the frame checks every row). */
+static const char *const FOLLOWUP_METRICS[] = {
+    "abstinent_30d", "abstinent_90d", "employed_30d", "employed_90d",
+    "followup_reach_30d", "followup_reach_90d", "housed_30d", "housed_90d",
+    "satisfaction_at_discharge", "satisfaction_mean", NULL,
+};
+
+const iop_section iop_section_followup = {"followup", followup_figures, NULL, FOLLOWUP_METRICS};

@@ -75,8 +75,33 @@ int iop_report_find_dir(const char *dir, const char *exe, char *out, size_t size
 
 /* ---- calls ----------------------------------------------------------- */
 
+/* Adds metric to the call's wanted metrics; NULL: all of them. */
+static int want(iop_rcall *c, const char *metric)
+{
+    if (!metric) {
+        c->want_all = 1;
+        return 0;
+    }
+    if (!metric[0])
+        return 0;
+    for (size_t i = 0; i < c->nwant; i++)
+        if (strcmp(c->want[i], metric) == 0)
+            return 0;
+    if (c->nwant + 1 >= c->capwant) {
+        size_t cap = c->capwant ? 2 * c->capwant : 16;
+        const char **v = realloc(c->want, cap * sizeof *v);
+        if (!v)
+            return -1;
+        c->want = v;
+        c->capwant = cap;
+    }
+    c->want[c->nwant++] = metric;
+    c->want[c->nwant] = NULL;
+    return 0;
+}
+
 int iop_rctx_call(iop_rctx *r, long from, long to, const char *by, int keep_all,
-                  const char *purpose)
+                  const char *purpose, const char *metric)
 {
     for (size_t i = 0; i < r->ncalls; i++) {
         iop_rcall *c = &r->calls[i];
@@ -87,7 +112,7 @@ int iop_rctx_call(iop_rctx *r, long from, long to, const char *by, int keep_all,
             size_t n = strlen(c->purpose);
             snprintf(c->purpose + n, sizeof c->purpose - n, "; %s", purpose);
         }
-        return (int)i;
+        return want(c, metric) == 0 ? (int)i : -1;
     }
     if (r->ncalls == r->capcalls) {
         size_t cap = r->capcalls ? 2 * r->capcalls : 32;
@@ -107,7 +132,8 @@ int iop_rctx_call(iop_rctx *r, long from, long to, const char *by, int keep_all,
     snprintf(c->purpose, sizeof c->purpose, "%s", purpose);
     c->keep_all = keep_all;
     iop_rows_init(&c->rows);
-    return (int)r->ncalls++;
+    r->ncalls++;
+    return want(c, metric) == 0 ? (int)r->ncalls - 1 : -1;
 }
 
 const iop_row *iop_rcall_find(const iop_rcall *c, const char *metric,
@@ -136,7 +162,9 @@ static iop_code run_calls(iop_rctx *r, iop_error *err)
 {
     for (size_t i = 0; i < r->ncalls; i++) {
         iop_rcall *c = &r->calls[i];
-        iop_mctx m = {.db = r->db, .from = c->from, .to = c->to, .level = r->o->level};
+        static const char *const none[] = {NULL};
+        iop_mctx m = {.db = r->db, .from = c->from, .to = c->to, .level = r->o->level,
+                      .want = c->want_all ? NULL : c->nwant ? c->want : none};
         memcpy(m.from_s, c->from_s, sizeof m.from_s);
         memcpy(m.to_s, c->to_s, sizeof m.to_s);
         if (c->by[0]) {
@@ -157,8 +185,8 @@ static iop_code plan_sections(iop_rctx *r, iop_rdef *def, iop_error *err)
 {
     for (size_t s = 0; s < def->nsheets; s++) {
         iop_rsheet *sh = &def->sheets[s];
-        if (sh->type == IOP_RS_SUMMARY)
-            iop_rsummary_plan(r, sh);
+        if (sh->type == IOP_RS_SUMMARY && iop_rsummary_plan(r, sh) < 0)
+                return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
         if (sh->type != IOP_RS_SECTION)
             continue;
         for (size_t i = 0; i < sh->nitems; i++) {
@@ -167,7 +195,7 @@ static iop_code plan_sections(iop_rctx *r, iop_rdef *def, iop_error *err)
                 continue;
             int back = it->window == IOP_WIN_YEAR ? 11 : 0;
             it->call = iop_rctx_call(r, iop_rmonth_start(r->month_to, back), r->month_to,
-                                     it->no_by ? "" : sh->by, 1, sh->name);
+                                     it->no_by ? "" : sh->by, 1, sh->name, it->name);
             if (it->call < 0)
                 return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
         }
@@ -389,8 +417,10 @@ iop_code iop_report_monthly(const iop_report_opts *o, char *path, size_t size,
         if (rc != IOP_OK)
             unlink(tmp);
     }
-    for (size_t i = 0; i < r.ncalls; i++)
+    for (size_t i = 0; i < r.ncalls; i++) {
         iop_rows_release(&r.calls[i].rows);
+        free(r.calls[i].want);
+    }
     free(r.calls);
     iop_rdef_release(&def);
     iop_store_close(&s);

@@ -27,21 +27,42 @@ static const char *const HEADERS[S_NCOLS] = {"Figure", "Metric", "Window", "This
     "Trend, 12 months", "Target", "Against target", "Flag (p-chart, previous 12 months)",
     "Calls"};
 
-void iop_rsummary_plan(iop_rctx *r, iop_rsheet *sh)
+/* The Summary's calls: each month and each 12-month window ending with
+ * it, and the previous 12 months pooled; a call computes only the sections
+ * of the keys that read it. */
+int iop_rsummary_plan(iop_rctx *r, iop_rsheet *sh)
 {
     char what[64], ym[11];
-    (void)sh;
     for (int k = 1; k <= 12; k++) {
         long from = iop_rmonth_start(r->month_to, 12 - k), to = iop_rmonth_end(r->month_to, 12 - k);
         iop_date_format(from, ym);
         snprintf(what, sizeof what, "Summary: month %.7s", ym);
-        r->call_month[k] = iop_rctx_call(r, from, to, "", 0, what);
+        r->call_month[k] = iop_rctx_call(r, from, to, "", 0, what, "");
         snprintf(what, sizeof what, "Summary: 12 months to %.7s", ym);
-        r->call_year[k] = iop_rctx_call(r, iop_rmonth_start(to, 11), to, "", 0, what);
+        r->call_year[k] = iop_rctx_call(r, iop_rmonth_start(to, 11), to, "", 0, what, "");
+        if (r->call_month[k] < 0 || r->call_year[k] < 0)
+            return -1;
     }
     r->call_pooled = iop_rctx_call(r, iop_rmonth_start(r->month_to, 12),
                                    iop_rmonth_end(r->month_to, 1), "", 0,
-                                   "Summary: previous 12 months, pooled");
+                                   "Summary: previous 12 months, pooled", "");
+    if (r->call_pooled < 0)
+        return -1;
+    for (size_t i = 0; i < sh->nitems; i++) {
+        const iop_ritem *it = &sh->items[i];
+        if (it->kind != IOP_RI_KEY)
+            continue;
+        int year = it->window == IOP_WIN_YEAR;
+        for (int k = 1; k <= 12; k++) {
+            iop_rcall *c = &r->calls[year ? r->call_year[k] : r->call_month[k]];
+            if (iop_rctx_call(r, c->from, c->to, "", 0, c->purpose, it->name) < 0)
+                return -1;
+        }
+        if (!year && iop_rctx_call(r, r->calls[r->call_pooled].from, r->calls[r->call_pooled].to,
+                                   "", 0, r->calls[r->call_pooled].purpose, it->name) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 void iop_rspark(const double *v, const int *has, int n, char *out, size_t size)

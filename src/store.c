@@ -198,6 +198,10 @@ iop_code iop_store_pin_run(iop_store *s, long run, iop_error *err)
     if (run < 1 || run > iop_store_latest_run(s))
         return iop_error_set(err, IOP_EUSAGE, NULL, 0, 0,
                              "no load run %ld in '%s'", run, s->path);
+    /* The metrics' per-connection copy of episode_facts belongs to the
+     * run it was made under. */
+    if (iop_store_exec(s, "DROP TABLE IF EXISTS temp.facts", err) != IOP_OK)
+        return IOP_EIO;
     sqlite3_str *b = sqlite3_str_new(s->db);
     sqlite3_str_appendf(b, "CREATE TEMP VIEW load_runs AS "
                         "SELECT * FROM main.load_runs WHERE run_id <= %ld;", run);

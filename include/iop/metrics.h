@@ -9,8 +9,11 @@
  * pinned to a load run (store.h) before; the sections do not care.
  *
  * Sections read the TEMP table `facts`: the derived view episode_facts
- * (of the pinned run, if any) plus the level's `intensity`, made once per
- * run. Their SQL names it `facts AS e`.
+ * (of the pinned run, if any) plus the level's `intensity` and `end_date`
+ * (the discharge date, '9999-12-31' while open; indexed with the level,
+ * so "overlaps the period" is `e.end_date >= ?1 AND e.admit_date <= ?2`,
+ * one index range), made once per connection. Their SQL names it
+ * `facts AS e`.
  *
  * Conventions every section follows:
  * - A figure with no population has n = 0 and no estimate; a figure that
@@ -60,6 +63,9 @@ typedef struct iop_mctx {
     const char *level;         /* level of care, default "2.1" */
     const char *by;            /* dimension name, or NULL */
     const char *by_expr;       /* its SQL expression over facts AS e */
+    /* The metrics the caller needs (NULL-terminated), or NULL for every
+     * one: only the sections that write one of them run. */
+    const char *const *want;
 } iop_mctx;
 
 /* ---- rows ---------------------------------------------------------- */
@@ -137,13 +143,24 @@ iop_code iop_mctx_fail(const iop_mctx *c, iop_error *err);
 /*
  * A section of metrics.md: figures() writes the rows of one group (NULL:
  * all); tests() (may be NULL) writes the comparisons across the groups of
- * the --by dimension and is called only with one.
+ * the --by dimension and is called only with one. metrics lists (NULL-
+ * terminated) every metric name the section may write: the frame runs
+ * the section only when the caller wants one of them (iop_mctx.want) and
+ * fails a run whose section writes a name not in its list.
  */
 typedef struct iop_section {
     const char *name;
     iop_code (*figures)(const iop_mctx *c, const char *group, iop_rows *rows,
                         iop_error *err);
     iop_code (*tests)(const iop_mctx *c, iop_rows *rows, iop_error *err);
+    const char *const *metrics;
 } iop_section;
+
+/* Whether the caller wants metric (true without a want list): for a
+ * section to skip an expensive part whose rows nobody reads. */
+bool iop_mctx_wants(const iop_mctx *c, const char *metric);
+
+/* The section that writes metric, or NULL. */
+const iop_section *iop_metrics_section_of(const char *metric);
 
 #endif

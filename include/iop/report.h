@@ -122,6 +122,10 @@ typedef struct iop_rcall {
     char by[32];
     char purpose[256];     /* the sheets and columns that use it */
     int keep_all;          /* 0: keep only overall rows without `at` */
+    /* The metrics the call's users need: only their sections run. */
+    const char **want;     /* NULL-terminated, names owned by the definition */
+    size_t nwant, capwant;
+    int want_all;          /* a user needs every metric */
     iop_rows rows;
 } iop_rcall;
 
@@ -158,9 +162,12 @@ typedef struct iop_rws {
     double width[40];
 } iop_rws;
 
-/* report.c: calls and periods. */
+/* report.c: calls and periods. iop_rctx_call() returns the index of the
+ * call for the window and by (a new one, or the same one again), adding
+ * purpose and metric to what it is for: metric NULL means every metric,
+ * "" none more. -1 when out of memory. */
 int iop_rctx_call(iop_rctx *r, long from, long to, const char *by, int keep_all,
-                  const char *purpose);
+                  const char *purpose, const char *metric);
 const iop_row *iop_rcall_find(const iop_rcall *c, const char *metric,
                               const char *dimension, const char *group, const char *at);
 long iop_rmonth_start(long day, int back);
@@ -184,7 +191,7 @@ void iop_rfmts_init(iop_rfmts *f, lxw_workbook *wb);
 
 /* report_summary.c */
 iop_code iop_rsheet_summary(iop_rctx *r, const iop_rsheet *sh, iop_error *err);
-void iop_rsummary_plan(iop_rctx *r, iop_rsheet *sh);
+int iop_rsummary_plan(iop_rctx *r, iop_rsheet *sh);
 void iop_rspark(const double *v, const int *has, int n, char *out, size_t size);
 
 /* report_about.c */
