@@ -10,31 +10,11 @@ DROP VIEW IF EXISTS load_state;
 CREATE VIEW load_state AS
 SELECT run_id, extract_date FROM load_runs ORDER BY run_id DESC LIMIT 1;
 
-DROP VIEW IF EXISTS episode_facts;
-CREATE VIEW episode_facts AS
-WITH win AS (
-    SELECT CAST(value AS INTEGER) AS w FROM settings
-    WHERE key = 'continuity_window_days'),
-ordered AS (
-    SELECT e.*, l.intensity,
-        LEAD(e.episode_id) OVER w AS n_id,
-        LEAD(e.admit_date) OVER w AS n_admit,
-        LEAD(e.level_of_care) OVER w AS n_level,
-        LEAD(l.intensity) OVER w AS n_intensity,
-        LAG(e.episode_id) OVER w AS p_id,
-        LAG(e.discharge_date) OVER w AS p_discharge,
-        LAG(e.level_of_care) OVER w AS p_level,
-        LAG(l.intensity) OVER w AS p_intensity
-    FROM episodes AS e JOIN levels AS l ON l.code = e.level_of_care
-    WINDOW w AS (PARTITION BY e.client_id
-                 ORDER BY e.admit_date, l.intensity DESC, e.episode_id)),
-linked AS (
-    SELECT o.*,
-        o.discharge_date IS NOT NULL AND o.n_id IS NOT NULL
-            AND julianday(o.n_admit) <= julianday(o.discharge_date) + win.w AS has_next,
-        o.p_discharge IS NOT NULL
-            AND julianday(o.admit_date) <= julianday(o.p_discharge) + win.w AS has_prev
-    FROM ordered AS o, win)
+-- episode_core: one row per episode with the client's attributes, age,
+-- length of stay, outcome and wait, and the level's intensity; no links to
+-- other episodes, so it is cheap (the metrics read it).
+DROP VIEW IF EXISTS episode_core;
+CREATE VIEW episode_core AS
 SELECT
     k.episode_id, k.client_id, k.level_of_care, k.program, k.site,
     k.counselor_id, k.admit_date, k.discharge_date, k.discharge_reason,
@@ -63,6 +43,44 @@ SELECT
         WHEN 'other' THEN 'other'
         ELSE 'open' END AS outcome,
     CAST(julianday(k.admit_date) - julianday(k.referral_date) AS INTEGER) AS wait_days,
+    l.intensity
+FROM episodes AS k JOIN levels AS l ON l.code = k.level_of_care
+LEFT JOIN clients AS c ON c.client_id = k.client_id;
+
+-- episode_facts: episode_core (without intensity) and the previous and
+-- next episode of the same client under the default continuity window.
+DROP VIEW IF EXISTS episode_facts;
+CREATE VIEW episode_facts AS
+WITH win AS (
+    SELECT CAST(value AS INTEGER) AS w FROM settings
+    WHERE key = 'continuity_window_days'),
+ordered AS (
+    SELECT e.*,
+        LEAD(e.episode_id) OVER w AS n_id,
+        LEAD(e.admit_date) OVER w AS n_admit,
+        LEAD(e.level_of_care) OVER w AS n_level,
+        LEAD(e.intensity) OVER w AS n_intensity,
+        LAG(e.episode_id) OVER w AS p_id,
+        LAG(e.discharge_date) OVER w AS p_discharge,
+        LAG(e.level_of_care) OVER w AS p_level,
+        LAG(e.intensity) OVER w AS p_intensity
+    FROM episode_core AS e
+    WINDOW w AS (PARTITION BY e.client_id
+                 ORDER BY e.admit_date, e.intensity DESC, e.episode_id)),
+linked AS (
+    SELECT o.*,
+        o.discharge_date IS NOT NULL AND o.n_id IS NOT NULL
+            AND julianday(o.n_admit) <= julianday(o.discharge_date) + win.w AS has_next,
+        o.p_discharge IS NOT NULL
+            AND julianday(o.admit_date) <= julianday(o.p_discharge) + win.w AS has_prev
+    FROM ordered AS o, win)
+SELECT
+    k.episode_id, k.client_id, k.level_of_care, k.program, k.site,
+    k.counselor_id, k.admit_date, k.discharge_date, k.discharge_reason,
+    k.referral_date, k.moud,
+    k.birth_year, k.sex, k.race, k.ethnicity, k.primary_substance,
+    k.co_occurring, k.referral_source, k.payer,
+    k.age, k.age_band, k.los_days, k.outcome, k.wait_days,
     CASE WHEN k.has_prev THEN k.p_id END AS prev_episode_id,
     CASE WHEN k.has_prev THEN k.p_level END AS prev_level,
     CASE WHEN k.has_prev THEN CAST(max(0, julianday(k.admit_date) - julianday(k.p_discharge)) AS INTEGER) END AS prev_gap_days,
@@ -78,7 +96,7 @@ SELECT
          WHEN k.n_intensity < k.intensity THEN 'step_down'
          WHEN k.n_intensity > k.intensity THEN 'step_up'
          ELSE 'lateral' END AS next_direction
-FROM linked AS k LEFT JOIN clients AS c ON c.client_id = k.client_id;
+FROM linked AS k;
 
 DROP VIEW IF EXISTS transitions;
 CREATE VIEW transitions AS

@@ -243,8 +243,58 @@ static void trace(const char *step)
     last = now;
 }
 
-/* The derived view episode_facts is computed into a TEMP table `facts`
- * (with the level's intensity), which every section reads. It depends
+/* The key of a cached table: the run the database shows (pinned or the
+ * latest) and, with by_dim, the dimension. */
+static const char CACHE_SQL[] =
+    "CREATE TEMP TABLE IF NOT EXISTS metrics_cache (name TEXT PRIMARY KEY, key TEXT);"
+    "SELECT EXISTS (SELECT 1 FROM temp.metrics_cache WHERE name = ?1 AND key ="
+    " (SELECT run_id FROM load_state) || '|' || ?2)";
+static const char KEEP_SQL[] =
+    "INSERT OR REPLACE INTO temp.metrics_cache"
+    " SELECT ?1, (SELECT run_id FROM load_state) || '|' || ?2";
+
+static iop_code cache_step(const iop_mctx *c, const char *sql, const char *name, bool by_dim,
+                           bool *hit, iop_error *err)
+{
+    sqlite3_stmt *st;
+    const char *tail = sql;
+    iop_code rc = IOP_OK;
+
+    /* sql may be two statements: the CREATE, then the query */
+    while (rc == IOP_OK && tail && *tail) {
+        if (sqlite3_prepare_v2(c->db, tail, -1, &st, &tail) != SQLITE_OK)
+            return iop_mctx_fail(c, err);
+        if (!st)
+            break;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, by_dim && c->by ? c->by : "", -1, SQLITE_STATIC);
+        int s = sqlite3_step(st);
+        if (s == SQLITE_ROW && hit)
+            *hit = sqlite3_column_int(st, 0) != 0;
+        else if (s != SQLITE_DONE)
+            rc = iop_mctx_fail(c, err);
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
+iop_code iop_mctx_cached(const iop_mctx *c, const char *name, bool by_dim, bool *hit,
+                         iop_error *err)
+{
+    *hit = false;
+    return cache_step(c, CACHE_SQL, name, by_dim, hit, err);
+}
+
+iop_code iop_mctx_cache_keep(const iop_mctx *c, const char *name, bool by_dim,
+                             iop_error *err)
+{
+    return cache_step(c, KEEP_SQL, name, by_dim, NULL, err);
+}
+
+/* The derived view episode_core (episode_facts without the links to the
+ * previous and next episode, which no section reads and which cost most
+ * of that view's time) is computed into a TEMP table `facts`, which every
+ * section reads. It depends
  * only on the database (and the pinned run), not on the period, level or
  * dimension, so a connection makes it once: the monthly workbook's many
  * runs share it. The TEMP schema gets 64 MiB of page cache (SQLite's
@@ -255,25 +305,22 @@ static iop_code make_facts(const iop_mctx *c, iop_error *err)
 {
     static const char sql[] =
         "PRAGMA temp.cache_size = -65536;"
-        "CREATE TEMP TABLE facts AS SELECT e.*, l.intensity,"
-        " coalesce(e.discharge_date, '9999-12-31') AS end_date FROM episode_facts AS e "
-        "JOIN levels AS l ON l.code = e.level_of_care;"
+        "DROP TABLE IF EXISTS temp.facts;"
+        "CREATE TEMP TABLE facts AS SELECT e.*,"
+        " coalesce(e.discharge_date, '9999-12-31') AS end_date FROM episode_core AS e;"
         "CREATE INDEX temp.facts_level ON facts (level_of_care, admit_date);"
         "CREATE INDEX temp.facts_discharge ON facts (level_of_care, discharge_date);"
         "CREATE INDEX temp.facts_end ON facts (level_of_care, end_date, admit_date);"
         "CREATE INDEX temp.facts_client ON facts (client_id, admit_date);"
         "CREATE UNIQUE INDEX temp.facts_id ON facts (episode_id);";
-    sqlite3_stmt *st;
-    int have = 0;
+    bool hit;
+    iop_code rc = iop_mctx_cached(c, "facts", false, &hit, err);
 
-    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM temp.sqlite_master WHERE name = 'facts'",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (rc != IOP_OK || hit)
+        return rc;
+    if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return iop_mctx_fail(c, err);
-    have = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    if (!have && sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return iop_mctx_fail(c, err);
-    return IOP_OK;
+    return iop_mctx_cache_keep(c, "facts", false, err);
 }
 
 /* With IOPSTAT_TRACE=2, also every statement's milliseconds and its

@@ -13,10 +13,15 @@
  *       `to` (13 and 47 days); Wilson intervals
  *   watch_list
  *       the count of clients open on `to` that meet either watch rule
- * Every figure is one aggregate SQL statement; the rates are aggregated
- * per client in SQL, which is exact for the clustered estimator (its
- * variance uses only the clients' totals), so memory grows with clients,
- * never with sessions. docs/metrics/attendance.md documents each name.
+ * The rates are aggregated per client in SQL, which is exact for the
+ * clustered estimator (its variance uses only the clients' totals), so
+ * memory grows with clients, never with sessions. The sessions are read
+ * once per run: the first call (group NULL) writes each client's totals
+ * per --by group into the TEMP tables attendance_rates and
+ * attendance_weeks, and every group's figures, and the overall ones
+ * (summed over a client's groups), read those. The other figures are one
+ * aggregate SQL statement each. docs/metrics/attendance.md documents each
+ * name.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,23 +29,19 @@
 #include "iop/metrics.h"
 #include "iop/stats.h"
 
-/* The level's episodes that overlap the period (and the group). */
-#define EPISODES_IN_PERIOD \
-    " FROM facts AS e WHERE e.level_of_care = ?3 AND e.admit_date <= ?2" \
-    " AND e.end_date >= ?1" \
-    " AND (?4 IS NULL OR $GROUP = ?4)"
-
-/* Per client: attended, no_show, cancelled_client, eligible sessions. */
+/* Per group and client: attended, no_show, cancelled_client, eligible
+ * sessions. */
 static const char RATE_SQL[] =
-    "SELECT total(s.status = 'attended'), total(s.status = 'no_show'),"
-    " total(s.status = 'cancelled_client'), total(s.status <> 'cancelled_program')"
+    "DROP TABLE IF EXISTS temp.attendance_rates;"
+    "CREATE TEMP TABLE attendance_rates AS SELECT $GROUP AS grp, e.client_id AS client_id,"
+    " total(s.status = 'attended') AS a, total(s.status = 'no_show') AS b,"
+    " total(s.status = 'cancelled_client') AS c, total(s.status <> 'cancelled_program') AS d"
     " FROM facts AS e JOIN sessions AS s ON s.episode_id = e.episode_id"
     " AND s.session_date BETWEEN max(?1, e.admit_date)"
     " AND min(?2, coalesce(e.discharge_date, ?2))"
     " WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
     " AND e.end_date >= ?1"
-    " AND (?4 IS NULL OR $GROUP = ?4)"
-    " GROUP BY e.client_id";
+    " GROUP BY 1, 2";
 
 /*
  * Per client: full weeks whose last day is in [from, to], their attended
@@ -50,23 +51,36 @@ static const char RATE_SQL[] =
  * full week as of min(discharge, to).
  */
 static const char WEEK_SQL[] =
-    "WITH ep AS (SELECT e.episode_id, e.client_id, e.admit_date,"
+    "DROP TABLE IF EXISTS temp.attendance_weeks;"
+    "CREATE TEMP TABLE attendance_weeks AS"
+    " WITH ep AS (SELECT e.episode_id, e.client_id, $GROUP AS grp, e.admit_date,"
     "   CASE WHEN e.age < 18 THEN 360 ELSE 540 END AS need,"
     "   max(1, (CAST(julianday(?1) - julianday(e.admit_date) AS INTEGER) + 7) / 7) AS k0,"
     "   CAST((min(julianday(?2), julianday(coalesce(e.discharge_date, ?2)))"
     "     - julianday(e.admit_date) + 1) / 7 AS INTEGER) AS k1"
-    EPISODES_IN_PERIOD "),"
-    " w AS (SELECT ep.client_id, ep.need,"
+    " FROM facts AS e WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
+    " AND e.end_date >= ?1),"
+    " w AS (SELECT ep.client_id, ep.grp, ep.need,"
     "   CAST((julianday(s.session_date) - julianday(ep.admit_date)) / 7 AS INTEGER) AS k,"
     "   sum(s.minutes) AS m"
     "   FROM ep JOIN sessions AS s ON s.episode_id = ep.episode_id AND s.status = 'attended'"
     "   AND s.session_date BETWEEN date(ep.admit_date, printf('%+d days', 7 * (ep.k0 - 1)))"
     "   AND date(ep.admit_date, printf('%+d days', 7 * ep.k1 - 1))"
     "   WHERE ep.k1 >= ep.k0 GROUP BY ep.episode_id, k)"
-    " SELECT sum(wk), sum(m), sum(met), sum(over) FROM ("
-    "   SELECT client_id, max(0, k1 - k0 + 1) AS wk, 0 AS m, 0 AS met, 0 AS over FROM ep"
-    "   UNION ALL SELECT client_id, 0, m, m >= need, m > 1140 FROM w)"
-    " GROUP BY client_id HAVING sum(wk) > 0";
+    " SELECT grp, client_id, sum(wk) AS a, sum(m) AS b, sum(met) AS c, sum(over) AS d FROM ("
+    "   SELECT grp, client_id, max(0, k1 - k0 + 1) AS wk, 0 AS m, 0 AS met, 0 AS over FROM ep"
+    "   UNION ALL SELECT grp, client_id, 0, m, m >= need, m > 1140 FROM w)"
+    " GROUP BY 1, 2";
+
+/* A client's totals from one of the tables above: over all its groups
+ * (?4 NULL), or in group ?4; in client order. Weeks keep the clients with
+ * at least one week in the period. */
+static const char RATE_READ_SQL[] =
+    "SELECT total(a), total(b), total(c), total(d) FROM temp.attendance_rates"
+    " WHERE ?4 IS NULL OR grp = ?4 GROUP BY client_id ORDER BY client_id";
+static const char WEEK_READ_SQL[] =
+    "SELECT total(a), total(b), total(c), total(d) FROM temp.attendance_weeks"
+    " WHERE ?4 IS NULL OR grp = ?4 GROUP BY client_id HAVING total(a) > 0 ORDER BY client_id";
 
 /*
  * Index admissions in [from - ?5, to - ?5]: how many, how many initiated
@@ -207,11 +221,33 @@ static iop_code ratio_row(const iop_mctx *c, const char *group, iop_rows *rows,
     return IOP_OK;
 }
 
+/* Writes the per group and client table of sql (the first call of a run). */
+static iop_code materialize(const iop_mctx *c, const char *sql, iop_error *err)
+{
+    sqlite3_stmt *st;
+    const char *drop_end = strchr(sql, ';') + 1;
+    char drop[64];
+    iop_code rc;
+
+    snprintf(drop, sizeof drop, "%.*s", (int)(drop_end - sql), sql);
+    if (sqlite3_exec(c->db, drop, NULL, NULL, NULL) != SQLITE_OK)
+        return iop_mctx_fail(c, err);
+    if ((rc = iop_mctx_prepare(c, drop_end, NULL, &st, err)) != IOP_OK)
+        return rc;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = iop_mctx_fail(c, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     static const char *const names[] = {"attendance_rate", "no_show_rate", "cancel_rate"};
-    totals t;
-    iop_code rc = read_totals(c, RATE_SQL, group, &t, err);
+    totals t = {0};
+    iop_code rc = group ? IOP_OK : materialize(c, RATE_SQL, err);
+
+    if (rc == IOP_OK)
+        rc = read_totals(c, RATE_READ_SQL, group, &t, err);
 
     for (int j = 0; j < 3 && rc == IOP_OK; j++)
         rc = ratio_row(c, group, rows, names[j], t.col[j], t.col[3], t.n, err);
@@ -222,8 +258,11 @@ static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_
 /* Hours per week: the minutes' column divided by 60, in place. */
 static iop_code weeks(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
-    totals t;
-    iop_code rc = read_totals(c, WEEK_SQL, group, &t, err);
+    totals t = {0};
+    iop_code rc = group ? IOP_OK : materialize(c, WEEK_SQL, err);
+
+    if (rc == IOP_OK)
+        rc = read_totals(c, WEEK_READ_SQL, group, &t, err);
 
     for (size_t i = 0; i < t.n; i++)
         t.col[1][i] /= 60.0;

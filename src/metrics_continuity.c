@@ -19,13 +19,17 @@
  *                               intensive level within 30 / 90 days
  *
  * Input: the TEMP table `facts`. The next and previous episodes are
- * re-derived here as of `to` for every window (the view's next_* columns use
- * the default window and the extract date): the first call of a run
- * (group NULL, which the frame always makes first) builds the TEMP table
- * `continuity_links`, one row per episode admitted by `to` with its
- * neighbours in the client's order (admit date, more intensive first,
- * episode_id) and its --by group, indexed by group, so a group's figures
- * read only its rows. A window's figures then only test the gap. Every
+ * re-derived here for every window (the view's next_* columns use the
+ * default window only): the first call of a run (group NULL, which the
+ * frame always makes first) builds the TEMP table `continuity_links`, one
+ * row per episode with its neighbours in the client's order (admit date,
+ * more intensive first, episode_id) and its --by group, indexed by group,
+ * so a group's figures read only its rows. A window's figures then only
+ * test the gap. The links need not stop at `to`: a next episode counts
+ * only when admitted by discharge + W, and every discharge read is on or
+ * before `to` - W; a previous episode was admitted no later than its
+ * successor. So the table depends on the run and the dimension only, and
+ * later runs on the connection (the workbook's calls) reuse it. Every
  * figure that looks past a discharge counts index discharges in
  * [from - W, to - W]: W the continuity window (settings), X for
  * continuity_Xd, 30 / 90 for readmission. Shares carry Wilson intervals.
@@ -52,7 +56,7 @@ static const char ORDER_SQL[] =
     "INSERT INTO continuity_order SELECT row_number() OVER (ORDER BY e.client_id,"
     " e.admit_date, e.intensity DESC, e.episode_id), e.episode_id, e.client_id,"
     " e.level_of_care, e.admit_date, e.discharge_date, e.discharge_reason, e.intensity,"
-    " $GROUP FROM facts AS e WHERE e.admit_date <= ?2";
+    " $GROUP FROM facts AS e";
 
 /* Each episode with its neighbours in the order (n_: the following
  * episode, p_: the one before; a self-join on pos is much faster than
@@ -189,12 +193,16 @@ static int window_days(const iop_mctx *c)
     return w;
 }
 
-/* Builds continuity_links for this run (see the header). */
+/* Builds continuity_links, unless the connection has it for this run
+ * and dimension (see the header). */
 static iop_code make_links(const iop_mctx *c, iop_error *err)
 {
     sqlite3_stmt *st;
-    iop_code rc;
+    bool hit;
+    iop_code rc = iop_mctx_cached(c, "continuity_links", true, &hit, err);
 
+    if (rc != IOP_OK || hit)
+        return rc;
     if (sqlite3_exec(c->db, DROP_LINKS_SQL, NULL, NULL, NULL) != SQLITE_OK)
         return iop_mctx_fail(c, err);
     if ((rc = iop_mctx_prepare(c, ORDER_SQL, NULL, &st, err)) != IOP_OK)
@@ -204,7 +212,7 @@ static iop_code make_links(const iop_mctx *c, iop_error *err)
     sqlite3_finalize(st);
     if (rc == IOP_OK && sqlite3_exec(c->db, LINKS_SQL, NULL, NULL, NULL) != SQLITE_OK)
         rc = iop_mctx_fail(c, err);
-    return rc;
+    return rc == IOP_OK ? iop_mctx_cache_keep(c, "continuity_links", true, err) : rc;
 }
 
 static iop_code transitions(const iop_mctx *c, const char *group, int w, iop_rows *rows,

@@ -34,13 +34,14 @@ iop_code iop_store_exec(iop_store *s, const char *sql, iop_error *err)
     return IOP_OK;
 }
 
-static int has_schema(iop_store *s)
+static int has_object(iop_store *s, const char *name)
 {
     sqlite3_stmt *st;
     int found = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE name = 'load_runs'",
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE name = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return 0;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     found = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
     return found;
@@ -68,11 +69,17 @@ iop_code iop_store_open(iop_store *s, const char *path, int mode, int busy_ms,
     if (iop_store_exec(s, "PRAGMA page_size = 16384; PRAGMA cache_size = -16384;"
                           "PRAGMA temp_store = FILE; PRAGMA foreign_keys = OFF;", err) != IOP_OK)
         goto fail;
-    if (mode == IOP_STORE_READONLY && !has_schema(s)) {
+    if (mode == IOP_STORE_READONLY && !has_object(s, "load_runs")) {
         iop_error_set(err, IOP_EIO, path, 0, 0,
                       "not an iopstat database (run 'iopstat load' first)");
         goto fail;
     }
+    /* A database last loaded by iopstat 0.1.0 lacks the view episode_core:
+     * this connection gets today's views as TEMP views (the next load
+     * writes them for good). */
+    if (mode == IOP_STORE_READONLY && !has_object(s, "episode_core") &&
+        iop_store_exec_views(s, 1, err) != IOP_OK)
+        goto fail;
     return IOP_OK;
 fail:
     iop_store_close(s);
@@ -198,10 +205,6 @@ iop_code iop_store_pin_run(iop_store *s, long run, iop_error *err)
     if (run < 1 || run > iop_store_latest_run(s))
         return iop_error_set(err, IOP_EUSAGE, NULL, 0, 0,
                              "no load run %ld in '%s'", run, s->path);
-    /* The metrics' per-connection copy of episode_facts belongs to the
-     * run it was made under. */
-    if (iop_store_exec(s, "DROP TABLE IF EXISTS temp.facts", err) != IOP_OK)
-        return IOP_EIO;
     sqlite3_str *b = sqlite3_str_new(s->db);
     sqlite3_str_appendf(b, "CREATE TEMP VIEW load_runs AS "
                         "SELECT * FROM main.load_runs WHERE run_id <= %ld;", run);

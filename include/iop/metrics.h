@@ -8,8 +8,9 @@
  * statistics library (stats.h) and appends rows. The database may be
  * pinned to a load run (store.h) before; the sections do not care.
  *
- * Sections read the TEMP table `facts`: the derived view episode_facts
- * (of the pinned run, if any) plus the level's `intensity` and `end_date`
+ * Sections read the TEMP table `facts`: the derived view episode_core
+ * (episode_facts without the previous / next links; of the pinned run, if
+ * any), with the level's `intensity`, plus `end_date`
  * (the discharge date, '9999-12-31' while open; indexed with the level,
  * so "overlaps the period" is `e.end_date >= ?1 AND e.admit_date <= ?2`,
  * one index range), made once per connection. Their SQL names it
@@ -133,6 +134,19 @@ iop_code iop_mctx_prepare(const iop_mctx *c, const char *sql, const char *group,
  */
 iop_code iop_mctx_row(const iop_mctx *c, const char *sql, const char *group,
                       sqlite3_stmt **st, iop_error *err);
+
+/*
+ * Per-connection TEMP tables that depend only on the database (as of the
+ * pinned run) and, with by_dim, on the --by dimension are built once and
+ * reused by later runs on the connection (the workbook's calls).
+ * iop_mctx_cached() sets *hit when table `name` was kept for the same
+ * run (and dimension); after building it, the caller calls
+ * iop_mctx_cache_keep(). IOP_EIO with SQLite's message on failure.
+ */
+iop_code iop_mctx_cached(const iop_mctx *c, const char *name, bool by_dim, bool *hit,
+                         iop_error *err);
+iop_code iop_mctx_cache_keep(const iop_mctx *c, const char *name, bool by_dim,
+                             iop_error *err);
 
 /* Sets err to "out of memory" and returns IOP_ENOMEM. */
 iop_code iop_metrics_nomem(iop_error *err);
