@@ -6,6 +6,7 @@ import io
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 import unittest
 
@@ -74,6 +75,36 @@ class TestMetricsCommand(unittest.TestCase):
         a = self.metrics("--from", "2026-01-01", "--to", "2026-05-31", "--by", "sex")
         b = self.metrics("--from", "2026-01-01", "--to", "2026-05-31", "--by", "sex")
         self.assertEqual(a, b)
+
+    def test_database_of_version_0_1_0(self):
+        """A database last loaded by 0.1.0 has no episode_core view and the
+        narrower indexes: metrics still prints the same bytes, and the next
+        load upgrades it."""
+        args = ("--from", "2026-01-01", "--to", "2026-05-31", "--by", "program")
+        rc, want, err = self.metrics(*args)
+        self.assertEqual(rc, 0, err)
+        con = sqlite3.connect(self.db)
+        con.executescript(
+            "DROP VIEW episode_core;"
+            "DROP INDEX sessions_episode_cover; DROP INDEX assessments_episode_cover;"
+            "DROP INDEX drug_screens_episode_cover;"
+            "CREATE INDEX sessions_episode ON sessions (episode_id, session_date);"
+            "CREATE INDEX assessments_episode ON assessments (episode_id, instrument, assessed_on);"
+            "CREATE INDEX drug_screens_episode ON drug_screens (episode_id, collected_on);")
+        con.close()
+        rc, got, err = self.metrics(*args)
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(got, want)
+        rc, _, err = load(write_extract(BASE), self.db)
+        self.assertEqual(rc, 0, err)
+        con = sqlite3.connect(self.db)
+        names = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+        con.close()
+        self.assertIn("episode_core", names)
+        self.assertIn("sessions_episode_cover", names)
+        self.assertNotIn("sessions_episode", names)
+        self.assertNotIn("drug_screens_episode", names)
+        self.assertEqual(self.metrics(*args)[1], want)
 
     def test_run_pins_the_database(self):
         files = dict(BASE)
