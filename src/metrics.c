@@ -294,10 +294,9 @@ iop_code iop_mctx_cache_keep(const iop_mctx *c, const char *name, bool by_dim,
 /* The derived view episode_core (episode_facts without the links to the
  * previous and next episode, which no section reads and which cost most
  * of that view's time) is computed into a TEMP table `facts`, which every
- * section reads. It depends
- * only on the database (and the pinned run), not on the period, level or
- * dimension, so a connection makes it once: the monthly workbook's many
- * runs share it. The TEMP schema gets 64 MiB of page cache (SQLite's
+ * section reads. It depends only on the database (and the pinned run), not
+ * on the period, level or dimension, so a connection makes it once: the
+ * monthly workbook's many runs share it. The TEMP schema gets 64 MiB of page cache (SQLite's
  * default is 2 MiB, per schema): measured on 10M sessions, the sections'
  * lookups into `facts` otherwise reread its pages from the file
  * millions of times. */
@@ -344,14 +343,6 @@ static bool listed(const char *const *list, const char *name)
     return false;
 }
 
-const iop_section *iop_metrics_section_of(const char *metric)
-{
-    for (size_t s = 0; iop_sections[s]; s++)
-        if (listed(iop_sections[s]->metrics, metric))
-            return iop_sections[s];
-    return NULL;
-}
-
 bool iop_mctx_wants(const iop_mctx *c, const char *metric)
 {
     return !c->want || listed(c->want, metric);
@@ -360,17 +351,15 @@ bool iop_mctx_wants(const iop_mctx *c, const char *metric)
 /* Whether the caller wants a metric of sec. */
 static bool wanted(const iop_mctx *c, const iop_section *sec)
 {
-    if (!c->want)
-        return true;
-    for (const char *const *w = c->want; *w; w++)
-        if (listed(sec->metrics, *w))
+    for (const char *const *m = sec->metrics; m && *m; m++)
+        if (iop_mctx_wants(c, *m))
             return true;
     return false;
 }
 
-/* Every row from `from` on names a metric of sec's list: the lists are
- * what --want style callers (the workbook) rely on, so a section that
- * writes an unlisted name fails loudly, in every test that runs it. */
+/* Every row from `from` on names a metric of sec's list. Callers that
+ * want only some metrics (the workbook) rely on the lists, so a section
+ * that writes an unlisted name fails loudly, in every test that runs it. */
 static iop_code check_names(const iop_section *sec, const iop_rows *rows, size_t from,
                             iop_error *err)
 {

@@ -32,7 +32,6 @@
 /* Per group and client: attended, no_show, cancelled_client, eligible
  * sessions. */
 static const char RATE_SQL[] =
-    "DROP TABLE IF EXISTS temp.attendance_rates;"
     "CREATE TEMP TABLE attendance_rates AS SELECT $GROUP AS grp, e.client_id AS client_id,"
     " total(s.status = 'attended') AS a, total(s.status = 'no_show') AS b,"
     " total(s.status = 'cancelled_client') AS c, total(s.status <> 'cancelled_program') AS d"
@@ -51,7 +50,6 @@ static const char RATE_SQL[] =
  * full week as of min(discharge, to).
  */
 static const char WEEK_SQL[] =
-    "DROP TABLE IF EXISTS temp.attendance_weeks;"
     "CREATE TEMP TABLE attendance_weeks AS"
     " WITH ep AS (SELECT e.episode_id, e.client_id, $GROUP AS grp, e.admit_date,"
     "   CASE WHEN e.age < 18 THEN 360 ELSE 540 END AS need,"
@@ -221,18 +219,19 @@ static iop_code ratio_row(const iop_mctx *c, const char *group, iop_rows *rows,
     return IOP_OK;
 }
 
-/* Writes the per group and client table of sql (the first call of a run). */
-static iop_code materialize(const iop_mctx *c, const char *sql, iop_error *err)
+/* (Re)creates the per group and client TEMP table `table` with sql (the
+ * first call of a run). */
+static iop_code materialize(const iop_mctx *c, const char *table, const char *sql,
+                            iop_error *err)
 {
     sqlite3_stmt *st;
-    const char *drop_end = strchr(sql, ';') + 1;
     char drop[64];
     iop_code rc;
 
-    snprintf(drop, sizeof drop, "%.*s", (int)(drop_end - sql), sql);
+    snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS temp.%s", table);
     if (sqlite3_exec(c->db, drop, NULL, NULL, NULL) != SQLITE_OK)
         return iop_mctx_fail(c, err);
-    if ((rc = iop_mctx_prepare(c, drop_end, NULL, &st, err)) != IOP_OK)
+    if ((rc = iop_mctx_prepare(c, sql, NULL, &st, err)) != IOP_OK)
         return rc;
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = iop_mctx_fail(c, err);
@@ -244,7 +243,7 @@ static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_
 {
     static const char *const names[] = {"attendance_rate", "no_show_rate", "cancel_rate"};
     totals t = {0};
-    iop_code rc = group ? IOP_OK : materialize(c, RATE_SQL, err);
+    iop_code rc = group ? IOP_OK : materialize(c, "attendance_rates", RATE_SQL, err);
 
     if (rc == IOP_OK)
         rc = read_totals(c, RATE_READ_SQL, group, &t, err);
@@ -259,7 +258,7 @@ static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_
 static iop_code weeks(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     totals t = {0};
-    iop_code rc = group ? IOP_OK : materialize(c, WEEK_SQL, err);
+    iop_code rc = group ? IOP_OK : materialize(c, "attendance_weeks", WEEK_SQL, err);
 
     if (rc == IOP_OK)
         rc = read_totals(c, WEEK_READ_SQL, group, &t, err);

@@ -75,8 +75,7 @@ int iop_report_find_dir(const char *dir, const char *exe, char *out, size_t size
 
 /* ---- calls ----------------------------------------------------------- */
 
-/* Adds metric to the call's wanted metrics; NULL: all of them. */
-static int want(iop_rcall *c, const char *metric)
+int iop_rcall_want(iop_rcall *c, const char *metric)
 {
     if (!metric) {
         c->want_all = 1;
@@ -112,7 +111,7 @@ int iop_rctx_call(iop_rctx *r, long from, long to, const char *by, int keep_all,
             size_t n = strlen(c->purpose);
             snprintf(c->purpose + n, sizeof c->purpose - n, "; %s", purpose);
         }
-        return want(c, metric) == 0 ? (int)i : -1;
+        return iop_rcall_want(c, metric) == 0 ? (int)i : -1;
     }
     if (r->ncalls == r->capcalls) {
         size_t cap = r->capcalls ? 2 * r->capcalls : 32;
@@ -133,7 +132,7 @@ int iop_rctx_call(iop_rctx *r, long from, long to, const char *by, int keep_all,
     c->keep_all = keep_all;
     iop_rows_init(&c->rows);
     r->ncalls++;
-    return want(c, metric) == 0 ? (int)r->ncalls - 1 : -1;
+    return iop_rcall_want(c, metric) == 0 ? (int)r->ncalls - 1 : -1;
 }
 
 const iop_row *iop_rcall_find(const iop_rcall *c, const char *metric,
@@ -186,7 +185,7 @@ static iop_code plan_sections(iop_rctx *r, iop_rdef *def, iop_error *err)
     for (size_t s = 0; s < def->nsheets; s++) {
         iop_rsheet *sh = &def->sheets[s];
         if (sh->type == IOP_RS_SUMMARY && iop_rsummary_plan(r, sh) < 0)
-                return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
+            return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
         if (sh->type != IOP_RS_SECTION)
             continue;
         for (size_t i = 0; i < sh->nitems; i++) {

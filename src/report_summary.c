@@ -53,13 +53,11 @@ int iop_rsummary_plan(iop_rctx *r, iop_rsheet *sh)
         if (it->kind != IOP_RI_KEY)
             continue;
         int year = it->window == IOP_WIN_YEAR;
-        for (int k = 1; k <= 12; k++) {
-            iop_rcall *c = &r->calls[year ? r->call_year[k] : r->call_month[k]];
-            if (iop_rctx_call(r, c->from, c->to, "", 0, c->purpose, it->name) < 0)
+        for (int k = 1; k <= 12; k++)
+            if (iop_rcall_want(&r->calls[year ? r->call_year[k] : r->call_month[k]],
+                               it->name) < 0)
                 return -1;
-        }
-        if (!year && iop_rctx_call(r, r->calls[r->call_pooled].from, r->calls[r->call_pooled].to,
-                                   "", 0, r->calls[r->call_pooled].purpose, it->name) < 0)
+        if (!year && iop_rcall_want(&r->calls[r->call_pooled], it->name) < 0)
             return -1;
     }
     return 0;

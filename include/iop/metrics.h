@@ -174,7 +174,5 @@ typedef struct iop_section {
  * section to skip an expensive part whose rows nobody reads. */
 bool iop_mctx_wants(const iop_mctx *c, const char *metric);
 
-/* The section that writes metric, or NULL. */
-const iop_section *iop_metrics_section_of(const char *metric);
 
 #endif

@@ -168,6 +168,9 @@ typedef struct iop_rws {
  * "" none more. -1 when out of memory. */
 int iop_rctx_call(iop_rctx *r, long from, long to, const char *by, int keep_all,
                   const char *purpose, const char *metric);
+/* Adds metric to what call c computes: NULL means every metric, "" none
+ * more. 0, or -1 when out of memory. */
+int iop_rcall_want(iop_rcall *c, const char *metric);
 const iop_row *iop_rcall_find(const iop_rcall *c, const char *metric,
                               const char *dimension, const char *group, const char *at);
 long iop_rmonth_start(long day, int back);
