@@ -348,6 +348,14 @@ bool iop_mctx_wants(const iop_mctx *c, const char *metric)
     return !c->want || listed(c->want, metric);
 }
 
+bool iop_mctx_wants_any(const iop_mctx *c, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (iop_mctx_wants(c, names[i]))
+            return true;
+    return false;
+}
+
 /* Whether the caller wants a metric of sec. */
 static bool wanted(const iop_mctx *c, const iop_section *sec)
 {

@@ -239,9 +239,13 @@ static iop_code materialize(const iop_mctx *c, const char *table, const char *sq
     return rc;
 }
 
+/* The metrics of the two per client tables. */
+static const char *const RATES[] = {"attendance_rate", "no_show_rate", "cancel_rate"};
+static const char *const WEEKS[] = {"weekly_hours_mean", "asam_hours_met",
+                                    "weekly_hours_over_19"};
+
 static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
-    static const char *const names[] = {"attendance_rate", "no_show_rate", "cancel_rate"};
     totals t = {0};
     iop_code rc = group ? IOP_OK : materialize(c, "attendance_rates", RATE_SQL, err);
 
@@ -249,7 +253,7 @@ static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_
         rc = read_totals(c, RATE_READ_SQL, group, &t, err);
 
     for (int j = 0; j < 3 && rc == IOP_OK; j++)
-        rc = ratio_row(c, group, rows, names[j], t.col[j], t.col[3], t.n, err);
+        rc = ratio_row(c, group, rows, RATES[j], t.col[j], t.col[3], t.n, err);
     totals_release(&t);
     return rc;
 }
@@ -265,12 +269,8 @@ static iop_code weeks(const iop_mctx *c, const char *group, iop_rows *rows, iop_
 
     for (size_t i = 0; i < t.n; i++)
         t.col[1][i] /= 60.0;
-    if (rc == IOP_OK)
-        rc = ratio_row(c, group, rows, "weekly_hours_mean", t.col[1], t.col[0], t.n, err);
-    if (rc == IOP_OK)
-        rc = ratio_row(c, group, rows, "asam_hours_met", t.col[2], t.col[0], t.n, err);
-    if (rc == IOP_OK)
-        rc = ratio_row(c, group, rows, "weekly_hours_over_19", t.col[3], t.col[0], t.n, err);
+    for (int j = 0; j < 3 && rc == IOP_OK; j++)
+        rc = ratio_row(c, group, rows, WEEKS[j], t.col[j + 1], t.col[0], t.n, err);
     totals_release(&t);
     return rc;
 }
@@ -295,22 +295,28 @@ static iop_code iet_counts(const iop_mctx *c, const char *group, int w, long out
     return IOP_OK;
 }
 
+/* Initiation reads the 13-day window, engagement the 47-day one; each
+ * only when wanted. */
 static iop_code iet(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     long a[3], b[3];
     iop_row *r;
-    iop_code rc = iet_counts(c, group, 13, a, err);
+    iop_code rc = IOP_OK;
 
-    if (rc == IOP_OK)
-        rc = iet_counts(c, group, 47, b, err);
-    if (rc != IOP_OK)
-        return rc;
-    if (!(r = iop_rows_add(rows, c, "iet_initiation", group)))
-        return iop_metrics_nomem(err);
-    iop_row_share(r, a[1], a[0]);
-    if (!(r = iop_rows_add(rows, c, "iet_engagement", group)))
-        return iop_metrics_nomem(err);
-    iop_row_share(r, b[2], b[0]);
+    if (iop_mctx_wants(c, "iet_initiation")) {
+        if ((rc = iet_counts(c, group, 13, a, err)) != IOP_OK)
+            return rc;
+        if (!(r = iop_rows_add(rows, c, "iet_initiation", group)))
+            return iop_metrics_nomem(err);
+        iop_row_share(r, a[1], a[0]);
+    }
+    if (iop_mctx_wants(c, "iet_engagement")) {
+        if ((rc = iet_counts(c, group, 47, b, err)) != IOP_OK)
+            return rc;
+        if (!(r = iop_rows_add(rows, c, "iet_engagement", group)))
+            return iop_metrics_nomem(err);
+        iop_row_share(r, b[2], b[0]);
+    }
     return IOP_OK;
 }
 
@@ -330,14 +336,18 @@ static iop_code watch(const iop_mctx *c, const char *group, iop_rows *rows, iop_
     return IOP_OK;
 }
 
+/* A part runs only when the caller wants one of its metrics. */
 static iop_code figures(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
-    iop_code rc = rates(c, group, rows, err);
-    if (rc == IOP_OK)
+    iop_code rc = IOP_OK;
+
+    if (iop_mctx_wants_any(c, RATES, 3))
+        rc = rates(c, group, rows, err);
+    if (rc == IOP_OK && iop_mctx_wants_any(c, WEEKS, 3))
         rc = weeks(c, group, rows, err);
     if (rc == IOP_OK)
         rc = iet(c, group, rows, err);
-    if (rc == IOP_OK)
+    if (rc == IOP_OK && iop_mctx_wants(c, "watch_list"))
         rc = watch(c, group, rows, err);
     return rc;
 }

@@ -109,8 +109,17 @@ static iop_code kinds(const iop_mctx *c, const char *group, iop_rows *rows, iop_
 
 static iop_code figures(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
-    iop_code rc = flow(c, group, rows, err);
-    return rc == IOP_OK ? kinds(c, group, rows, err) : rc;
+    static const char *const KINDS[] = {"new_clients", "returning_clients",
+                                        "continuing_clients"};
+    static const char *const MORE[] = {"client_days", "average_daily_census", "active_census"};
+    iop_code rc = IOP_OK;
+
+    /* a part runs only when the caller wants one of its metrics */
+    if (iop_mctx_wants_any(c, FLOW, 9) || iop_mctx_wants_any(c, MORE, 3))
+        rc = flow(c, group, rows, err);
+    if (rc == IOP_OK && iop_mctx_wants_any(c, KINDS, 3))
+        rc = kinds(c, group, rows, err);
+    return rc;
 }
 
 /* The metrics this section writes (the frame checks every row). */

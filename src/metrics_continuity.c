@@ -303,12 +303,16 @@ static iop_code iop_flows(const iop_mctx *c, const char *group, int w, iop_rows 
     static const char *const names[4] = {"iop_discharge_stepdown", "iop_discharge_stepup",
         "iop_discharge_lateral", "iop_discharge_no_continuing_care"};
     long a[2] = {0, 0}, d[5] = {0, 0, 0, 0, 0};
-    iop_code rc = counts(c, IOP_ADMIT_SQL, group, w, a, 2, err);
+    iop_code rc = IOP_OK;
 
-    if (rc == IOP_OK)
-        rc = share(c, "iop_admit_stepdown", group, a[1], a[0], NULL, rows, err);
-    if (rc == IOP_OK)
-        rc = counts(c, IOP_DISCHARGE_SQL, group, w, d, 5, err);
+    if (iop_mctx_wants(c, "iop_admit_stepdown")) {
+        rc = counts(c, IOP_ADMIT_SQL, group, w, a, 2, err);
+        if (rc == IOP_OK)
+            rc = share(c, "iop_admit_stepdown", group, a[1], a[0], NULL, rows, err);
+    }
+    if (rc != IOP_OK || !iop_mctx_wants_any(c, names, 4))
+        return rc;
+    rc = counts(c, IOP_DISCHARGE_SQL, group, w, d, 5, err);
     for (int i = 0; i < 4 && rc == IOP_OK; i++)
         rc = share(c, names[i], group, d[i + 1], d[0], NULL, rows, err);
     return rc;
@@ -323,6 +327,8 @@ static iop_code continuity(const iop_mctx *c, const char *group, iop_rows *rows,
     iop_code rc = IOP_OK;
 
     for (int i = 0; i < 3 && rc == IOP_OK; i++) {
+        if (!iop_mctx_wants(c, names[i]))
+            continue;
         rc = counts(c, CONTINUITY_SQL, group, days[i], v, 2, err);
         if (rc == IOP_OK)
             rc = share(c, names[i], group, v[1], v[0], NULL, rows, err);
@@ -338,6 +344,8 @@ static iop_code readmits(const iop_mctx *c, const char *group, iop_rows *rows, i
     iop_code rc = IOP_OK;
 
     for (int i = 0; i < 2 && rc == IOP_OK; i++) {
+        if (!iop_mctx_wants(c, names[i]))
+            continue;
         rc = counts(c, READMIT_SQL, group, days[i], v, 2, err);
         if (rc == IOP_OK)
             rc = share(c, names[i], group, v[1], v[0], NULL, rows, err);
@@ -350,13 +358,14 @@ static iop_code figures(const iop_mctx *c, const char *group, iop_rows *rows, io
     int w = window_days(c);
     iop_code rc = group ? IOP_OK : make_links(c, err);
 
-    if (rc == IOP_OK)
+    /* each part runs only when the caller wants one of its metrics */
+    if (rc == IOP_OK && iop_mctx_wants(c, "transition_count"))
         rc = transitions(c, group, w, rows, err);
     if (rc == IOP_OK)
         rc = iop_flows(c, group, w, rows, err);
     if (rc == IOP_OK)
         rc = continuity(c, group, rows, err);
-    if (rc == IOP_OK)
+    if (rc == IOP_OK && iop_mctx_wants(c, "days_to_next_level_median"))
         rc = gap_median(c, group, w, rows, err);
     if (rc == IOP_OK)
         rc = readmits(c, group, rows, err);

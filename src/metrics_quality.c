@@ -256,25 +256,29 @@ static iop_code outside(const iop_mctx *c, const char *group, iop_rows *rows, io
     return IOP_OK;
 }
 
+/* Each figure runs only when the caller wants it. */
 static iop_code figures(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
-    iop_code rc = wait_days(c, group, rows, err);
+    bool complete = iop_mctx_wants(c, "dq_completeness");
+    iop_code rc = IOP_OK;
 
-    if (rc == IOP_OK && !group)
+    if (iop_mctx_wants(c, "wait_days_median"))
+        rc = wait_days(c, group, rows, err);
+    if (rc == IOP_OK && !group && iop_mctx_wants(c, "dq_rejected"))
         rc = rejected(c, rows, err);
-    if (rc == IOP_OK)
+    if (rc == IOP_OK && complete)
         rc = completeness(c, group, EPISODE_FIELDS_SQL, EPISODE_FIELDS, rows, err);
-    if (rc == IOP_OK)
+    if (rc == IOP_OK && complete)
         rc = completeness(c, group, CLIENT_FIELDS_SQL, CLIENT_FIELDS, rows, err);
-    if (rc == IOP_OK)
+    if (rc == IOP_OK && iop_mctx_wants(c, "dq_open_over_180d"))
         rc = simple_share(c, group, OPEN_SQL, "dq_open_over_180d", rows, err);
-    if (rc == IOP_OK)
+    if (rc == IOP_OK && iop_mctx_wants(c, "dq_discharged_without_session"))
         rc = simple_share(c, group, NO_SESSION_SQL, "dq_discharged_without_session", rows, err);
-    if (rc == IOP_OK)
+    if (rc == IOP_OK && iop_mctx_wants(c, "dq_sessions_outside_episode"))
         rc = outside(c, group, rows, err);
-    if (rc == IOP_OK)
+    if (rc == IOP_OK && iop_mctx_wants(c, "dq_overlapping_episodes"))
         rc = simple_share(c, group, OVERLAP_SQL, "dq_overlapping_episodes", rows, err);
-    if (rc == IOP_OK)
+    if (rc == IOP_OK && iop_mctx_wants(c, "dq_missing_baseline"))
         rc = simple_share(c, group, BASELINE_SQL, "dq_missing_baseline", rows, err);
     return rc;
 }

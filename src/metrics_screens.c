@@ -292,15 +292,19 @@ static iop_code followup_figures(const iop_mctx *c, const char *group, iop_rows 
                                        "housed_30d"};
     static const char *const d90[4] = {"followup_reach_90d", "abstinent_90d", "employed_90d",
                                        "housed_90d"};
-    iop_code rc = reach(c, group, rows, 23, 37, d30, err);
+    bool mean = iop_mctx_wants(c, "satisfaction_mean");
+    iop_code rc = IOP_OK;
 
-    if (rc == IOP_OK)
+    /* a part runs only when the caller wants one of its metrics */
+    if (iop_mctx_wants_any(c, d30, 4))
+        rc = reach(c, group, rows, 23, 37, d30, err);
+    if (rc == IOP_OK && iop_mctx_wants_any(c, d90, 4))
         rc = reach(c, group, rows, 76, 104, d90, err);
-    if (rc == IOP_OK)
+    if (rc == IOP_OK && mean)
         rc = rating_row(c, group, rows, "satisfaction_mean", "30d", 23, 37, err);
-    if (rc == IOP_OK)
+    if (rc == IOP_OK && mean)
         rc = rating_row(c, group, rows, "satisfaction_mean", "90d", 76, 104, err);
-    if (rc == IOP_OK)
+    if (rc == IOP_OK && iop_mctx_wants(c, "satisfaction_at_discharge"))
         rc = rating_row(c, group, rows, "satisfaction_at_discharge", "", 0, 7, err);
     return rc;
 }

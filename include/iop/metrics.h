@@ -174,5 +174,8 @@ typedef struct iop_section {
  * section to skip an expensive part whose rows nobody reads. */
 bool iop_mctx_wants(const iop_mctx *c, const char *metric);
 
+/* Whether the caller wants any of the n metrics in names. */
+bool iop_mctx_wants_any(const iop_mctx *c, const char *const *names, size_t n);
+
 
 #endif
