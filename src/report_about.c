@@ -176,8 +176,10 @@ iop_code iop_rsheet_about(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
     row = iop_rws_query(r, &s, row, RUNS_SQL, "iddddttiii", RUNS_HEAD, run, NULL, 0, NULL) + 1;
     iop_rws_str(&s, row++, 0, "Input files of those runs", r->f.label);
     row = iop_rws_query(r, &s, row, FILES_SQL, "ittiiiiiiii", FILES_HEAD, run, NULL, 0, NULL) + 1;
-    if (row <= 0)
+    if (row <= 0) {
+        iop_rws_release(&s);
         return iop_error_set(err, IOP_EIO, NULL, 0, 0, "database error: %s", sqlite3_errmsg(r->db));
+    }
     iop_rws_str(&s, row++, 0, "The iopstat metrics call behind each figure (column Call of "
                 "every sheet)", r->f.label);
     calls = row;

@@ -88,7 +88,7 @@ static void flag(iop_rctx *r, iop_rws *s, int row, const iop_row *now, const iop
         snprintf(buf, sizeof buf, "Unusually low (below %.1f%%)", 100 * lo);
     else
         snprintf(buf, sizeof buf, "Within usual range (%.1f%% to %.1f%%)", 100 * lo, 100 * hi);
-    iop_rws_str(s, row, S_FLAG, buf, buf[0] == 'W' ? r->f.text : r->f.flag);
+    iop_rws_str(s, row, S_FLAG, buf, buf[0] == 'W' ? r->f.wrap : r->f.flag);
 }
 
 static void target(iop_rctx *r, iop_rws *s, int row, const iop_ritem *it, const iop_row *now,
@@ -254,7 +254,7 @@ iop_code iop_rsheet_summary(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
     iop_rws_min(&s, S_LABEL, 30);
     for (int c = S_THIS; c <= S_TARGET; c++)
         iop_rws_min(&s, c, 11);
-    worksheet_set_row(s.ws, (lxw_row_t)header, 45, NULL);
+    iop_rws_height(&s, header, 45);
     /* The strip below shares these columns: keep them even, wrap the flag. */
     s.width[S_FLAG] = 30;
     s.width[S_CALLS] = 16;

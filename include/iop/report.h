@@ -127,7 +127,7 @@ typedef struct iop_rcall {
 
 /* Formats of the workbook. */
 typedef struct iop_rfmts {
-    lxw_format *title, *subtitle, *banner, *header, *text, *wrap, *label, *small;
+    lxw_format *title, *subtitle, *prose, *banner, *header, *text, *wrap, *label, *small;
     lxw_format *kind[IOP_RF_NKINDS];
     lxw_format *pvalue, *stat, *date, *month, *datetime, *flag, *good, *bad;
 } iop_rfmts;
@@ -151,11 +151,24 @@ typedef struct iop_rctx {
     int call_pooled;             /* the 12 months before the report month */
 } iop_rctx;
 
-/* A worksheet with the widths its columns need. */
+/* A cell of wrapped text whose row needs room for it (libxlsxwriter has
+ * no autofit): kept until iop_rws_finish() knows the column widths. */
+typedef struct iop_rwrap {
+    int row, col0, col1;   /* col1 < 0: a text line across the table */
+    char *text;            /* owned; NULL for a bare minimum height */
+    double height;         /* a minimum height in points, or 0 */
+    lxw_format *f;         /* text lines: the format they are rewritten in */
+} iop_rwrap;
+
+/* A worksheet with the widths its columns need and the wrapped cells
+ * whose rows need a height. iop_rws_open() starts it; iop_rws_finish()
+ * (or iop_rws_release() on an error path) frees what it holds. */
 typedef struct iop_rws {
     lxw_worksheet *ws;
     const char *name;
     double width[40];
+    iop_rwrap *wraps;
+    size_t nwraps, capwraps;
 } iop_rws;
 
 /* report.c: calls and periods. */
@@ -166,8 +179,20 @@ const iop_row *iop_rcall_find(const iop_rcall *c, const char *metric,
 long iop_rmonth_start(long day, int back);
 long iop_rmonth_end(long day, int back);
 
-/* report_sheets.c: writing cells that track widths, the common frame. */
+/* report_sheets.c: writing cells that track widths, the common frame.
+ * A string in a wrapping format is remembered: iop_rws_finish() gives its
+ * row the height its lines need (iop_rws_lines()). */
 void iop_rws_str(iop_rws *s, int row, int col, const char *v, lxw_format *f);
+/* Text merged over columns col0..col1 (col0 < col1) of one row. */
+void iop_rws_merge(iop_rws *s, int row, int col0, int col1, const char *v, lxw_format *f);
+/* A row at least points high. */
+void iop_rws_height(iop_rws *s, int row, double points);
+/* Lines text takes in a cell width characters wide: each '\n'-separated
+ * piece ceil(length / width) lines (at least one), width rounded down. */
+int iop_rws_lines(const char *text, double width);
+/* Frees what s holds without finishing the sheet (an error path);
+ * iop_rws_finish() does it otherwise. */
+void iop_rws_release(iop_rws *s);
 void iop_rws_num(iop_rws *s, int row, int col, double v, lxw_format *f);
 void iop_rws_date(iop_rws *s, int row, int col, long day, lxw_format *f);
 void iop_rws_min(iop_rws *s, int col, double width);
