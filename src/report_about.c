@@ -117,7 +117,9 @@ static int report_block(iop_rctx *r, iop_rws *s, int row)
     iop_rws_date(s, row++, 2, r->month_to, r->f.date);
     snprintf(buf, sizeof buf, "%s", r->o->suppress > 1 ? "" : "none (internal report)");
     if (r->o->suppress > 1)
-        snprintf(buf, sizeof buf, "counts and rates resting on 1 to %ld people", r->o->suppress - 1);
+        snprintf(buf, sizeof buf, "counts and rates resting on 1 to %ld (the figure's own n), "
+                 "and the next smallest cell of a set with a printed total where only one "
+                 "is (docs/report-monthly.md)", r->o->suppress - 1);
     kv(r, s, row++, "Small-cell suppression", buf);
     kv(r, s, row++, "Periods", "Census, completion, step-down, attendance, drug screens, "
        "follow-up and data quality: the report month. Retention and outcomes: the 12 months "

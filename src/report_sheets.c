@@ -2,7 +2,8 @@
  * report_sheets.c - the frame every sheet shares (title, subtitle, the
  * "no activity" banner, print set-up, widths from content) and the
  * section sheets: a table of the rows of the metrics the definition
- * lists, with charts beside it.
+ * lists, with charts beside it. Under --suppress a section's rows are
+ * marked first (report_suppress.c) and a hidden row is written as text.
  *
  * Cells are written with worksheet_write_string/number/datetime only:
  * text from the input (a program, a client_id) is never a formula, even
@@ -304,29 +305,8 @@ void iop_rws_finish(iop_rctx *r, iop_rws *s, int header_row, int last_row, int l
 
 /* ---- figures ---------------------------------------------------------- */
 
-/* Whether a figure falls under --suppress N (metrics.md, "Small-cell
- * suppression"); writes the replacement text into out. */
-static int suppressed(const iop_rctx *r, const iop_row *x, iop_rfmt_kind kind, char *out,
-                      size_t size)
-{
-    long N = r->o->suppress;
-    if (N <= 1 || !(x->has & IOP_HAS_EST))
-        return 0;
-    if (kind == IOP_RF_COUNT) {
-        long v = lround(x->estimate);
-        snprintf(out, size, "<%ld", N);
-        return v >= 1 && v < N;
-    }
-    if (kind == IOP_RF_PERCENT) {
-        long num = lround(x->estimate * (double)x->n);
-        snprintf(out, size, "suppressed");
-        return (x->n >= 1 && x->n < N) || (num >= 1 && num < N);
-    }
-    return 0;
-}
-
 void iop_rws_figure(iop_rctx *r, iop_rws *s, int row, int col, const iop_row *x,
-                    iop_rfmt_kind kind, int what)
+                    iop_rfmt_kind kind, int what, int state)
 {
     char text[32];
     unsigned need = what == IOP_RV_EST ? IOP_HAS_EST : IOP_HAS_CI;
@@ -334,12 +314,29 @@ void iop_rws_figure(iop_rctx *r, iop_rws *s, int row, int col, const iop_row *x,
 
     if (!(x->has & need))
         return;
-    if (suppressed(r, x, kind, text, sizeof text)) {
+    if (state != IOP_SUP_SHOWN) {
         if (what == IOP_RV_EST)
-            iop_rws_str(s, row, col, text, r->f.text);
+            iop_rws_str(s, row, col, iop_rsup_text(r->o->suppress, state, kind, text,
+                                                   sizeof text), r->f.text);
         return;
     }
     iop_rws_num(s, row, col, v, r->f.kind[kind]);
+}
+
+/* The n of a hidden figure is hidden too: a count's n is the count, and
+ * a rate's n could otherwise be recovered from the others of its set. */
+void iop_rws_n(iop_rctx *r, iop_rws *s, int row, int col, const iop_row *x, int state)
+{
+    char text[32];
+    if (state == IOP_SUP_SHOWN) {
+        iop_rws_num(s, row, col, (double)x->n, r->f.kind[IOP_RF_COUNT]);
+        return;
+    }
+    if (x->n >= 1 && x->n < r->o->suppress)
+        snprintf(text, sizeof text, "<%ld", r->o->suppress);
+    else
+        snprintf(text, sizeof text, "suppressed");
+    iop_rws_str(s, row, col, text, r->f.text);
 }
 
 /* `at` as a number (a day, a week), a month (YYYY-MM), or text. */
@@ -373,29 +370,32 @@ static void write_target(iop_rctx *r, iop_rws *s, int row, const iop_row *x,
         iop_rws_num(s, row, IOP_RC_TARGET, t, r->f.kind[kind]);
 }
 
+/* One table row. A suppressed row shows no test and no note either (a
+ * note such as "one client: ..." would tell its size). */
 static void write_row(iop_rctx *r, iop_rws *s, int row, const iop_row *x,
-                      const iop_rcat *cat, int call)
+                      const iop_rcat *cat, int call, int state)
 {
     char buf[32];
     iop_rfmt_kind kind = cat ? cat->kind : IOP_RF_NUMBER;
+    int shown = state == IOP_SUP_SHOWN;
 
     iop_rws_str(s, row, IOP_RC_LABEL, cat ? cat->label : x->metric, r->f.label);
     iop_rws_str(s, row, IOP_RC_METRIC, x->metric, r->f.small);
     iop_rws_str(s, row, IOP_RC_BY, x->dimension, r->f.text);
     iop_rws_str(s, row, IOP_RC_GROUP, x->group, r->f.text);
     write_at(r, s, row, x->at);
-    iop_rws_num(s, row, IOP_RC_N, (double)x->n, r->f.kind[IOP_RF_COUNT]);
-    iop_rws_figure(r, s, row, IOP_RC_EST, x, kind, IOP_RV_EST);
-    iop_rws_figure(r, s, row, IOP_RC_LOWER, x, kind, IOP_RV_LOWER);
-    iop_rws_figure(r, s, row, IOP_RC_UPPER, x, kind, IOP_RV_UPPER);
-    if (x->has & IOP_HAS_STAT)
+    iop_rws_n(r, s, row, IOP_RC_N, x, state);
+    iop_rws_figure(r, s, row, IOP_RC_EST, x, kind, IOP_RV_EST, state);
+    iop_rws_figure(r, s, row, IOP_RC_LOWER, x, kind, IOP_RV_LOWER, state);
+    iop_rws_figure(r, s, row, IOP_RC_UPPER, x, kind, IOP_RV_UPPER, state);
+    if (shown && (x->has & IOP_HAS_STAT))
         iop_rws_num(s, row, IOP_RC_STAT, x->statistic, r->f.stat);
-    if (x->has & IOP_HAS_DF)
+    if (shown && (x->has & IOP_HAS_DF))
         iop_rws_num(s, row, IOP_RC_DF, x->df, NULL);
-    if (x->has & IOP_HAS_P)
+    if (shown && (x->has & IOP_HAS_P))
         iop_rws_num(s, row, IOP_RC_P, x->p_value, r->f.pvalue);
     write_target(r, s, row, x, kind);
-    if (x->note[0])
+    if (shown && x->note[0])
         iop_rws_str(s, row, IOP_RC_NOTE, x->note, r->f.wrap);
     snprintf(buf, sizeof buf, "C%d", call + 1);
     iop_rws_str(s, row, IOP_RC_CALL, buf, r->f.text);
@@ -413,23 +413,50 @@ static void write_header(iop_rctx *r, iop_rws *s, int row)
     iop_rws_min(s, IOP_RC_NOTE, 24);
 }
 
-/* Writes the rows of one metric line; fills its block. */
-static int write_metric(iop_rctx *r, iop_rws *s, int row, const iop_ritem *it,
-                        iop_rblock *b)
+/* Appends the rows of each metric line i of the sheet to *v in table
+ * order from start[i] on, and counts them in blocks[i]. IOP_ENOMEM or
+ * IOP_OK. */
+static iop_code collect(iop_rctx *r, const iop_rsheet *sh, iop_rblock *blocks, size_t *start,
+                        iop_rsrow **v, size_t *n)
 {
-    const iop_rcall *c = &r->calls[it->call];
+    size_t cap = 0;
+    for (size_t i = 0; i < sh->nitems && i < 128; i++) {
+        const iop_ritem *it = &sh->items[i];
+        if (it->kind != IOP_RI_METRIC)
+            continue;
+        const iop_rcall *c = &r->calls[it->call];
+        const iop_rcat *cat = iop_rdef_cat(r->def, it->name);
+        start[i] = *n;
+        for (size_t k = 0; k < c->rows.n; k++) {
+            const iop_row *x = &c->rows.v[k];
+            if (strcmp(x->metric, it->name) != 0)
+                continue;
+            if (*n == cap) {
+                cap = cap ? 2 * cap : 256;
+                iop_rsrow *w = realloc(*v, cap * sizeof *w);
+                if (!w)
+                    return IOP_ENOMEM;
+                *v = w;
+            }
+            (*v)[(*n)++] = (iop_rsrow){.x = x, .call = it->call,
+                                       .kind = cat ? cat->kind : IOP_RF_NUMBER};
+            if (!blocks[i].rows)
+                blocks[i].rows = x;
+        }
+        blocks[i].nsup = *n - start[i];
+    }
+    return IOP_OK;
+}
+
+/* Writes the rows of one metric line (b->sup); points the block at its
+ * worksheet rows. */
+static int write_metric(iop_rctx *r, iop_rws *s, int row, const iop_ritem *it, iop_rblock *b)
+{
     const iop_rcat *cat = iop_rdef_cat(r->def, it->name);
     int first = row;
 
-    b->rows = NULL;
-    for (size_t i = 0; i < c->rows.n; i++) {
-        const iop_row *x = &c->rows.v[i];
-        if (strcmp(x->metric, it->name) != 0)
-            continue;
-        if (!b->rows)
-            b->rows = x;
-        write_row(r, s, row++, x, cat, it->call);
-    }
+    for (size_t k = 0; k < b->nsup; k++)
+        write_row(r, s, row++, b->sup[k].x, cat, it->call, b->sup[k].state);
     if (row == first) {
         iop_row none;
         memset(&none, 0, sizeof none);
@@ -437,7 +464,7 @@ static int write_metric(iop_rctx *r, iop_rws *s, int row, const iop_ritem *it,
         snprintf(none.dimension, sizeof none.dimension, "all");
         snprintf(none.group, sizeof none.group, "all");
         snprintf(none.note, sizeof none.note, "not computed by this version");
-        write_row(r, s, row++, &none, cat, it->call);
+        write_row(r, s, row++, &none, cat, it->call, IOP_SUP_SHOWN);
     }
     b->first = first;
     b->last = row - 1;
@@ -462,15 +489,27 @@ iop_code iop_rsheet_section(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
 {
     iop_rws s;
     iop_rblock blocks[128];
-    int row = iop_rws_open(r, &s, sh, sh->title), header, charts = 0;
+    iop_rsrow *v = NULL;
+    size_t n = 0, start[128];
+    int row, header, charts = 0;
 
-    if (row < 0)
+    memset(blocks, 0, sizeof blocks);
+    if (collect(r, sh, blocks, start, &v, &n) != IOP_OK ||
+        iop_rsup_mark(r->o->suppress, sh, v, n) != IOP_OK) {
+        free(v);
+        return iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
+    }
+    if ((row = iop_rws_open(r, &s, sh, sh->title)) < 0) {
+        free(v);
         return iop_error_set(err, IOP_EUSAGE, NULL, 0, 0, "cannot add sheet '%s'", sh->name);
+    }
     header = row;
     write_header(r, &s, row++);
     for (size_t i = 0; i < sh->nitems && i < 128; i++)
-        if (sh->items[i].kind == IOP_RI_METRIC)
+        if (sh->items[i].kind == IOP_RI_METRIC) {
+            blocks[i].sup = v + start[i];
             row = write_metric(r, &s, row, &sh->items[i], &blocks[i]);
+        }
     for (size_t i = 0; i < sh->nitems && i < 128; i++) {
         const iop_ritem *it = &sh->items[i];
         const iop_rblock *b = NULL;
@@ -483,5 +522,6 @@ iop_code iop_rsheet_section(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
     }
     iop_rws_define(r, &s, "figures", header, 0, row - 1, IOP_RC_NCOLS - 1);
     iop_rws_finish(r, &s, header, row - 1, IOP_RC_NCOLS - 1);
+    free(v);
     return IOP_OK;
 }

@@ -117,6 +117,13 @@ static void trend_values(iop_rctx *r, const iop_ritem *it, double *v, int *has)
     }
 }
 
+/* Whether x is suppressed in its own right (no sets on the Summary: its
+ * figures are overall rows). */
+static int sup_state(const iop_rctx *r, const iop_row *x, iop_rfmt_kind kind)
+{
+    return iop_rsup_primary(r->o->suppress, x, kind) ? IOP_SUP_PRIMARY : IOP_SUP_SHOWN;
+}
+
 static void key_line(iop_rctx *r, iop_rws *s, int row, const iop_ritem *it)
 {
     const iop_rcat *cat = iop_rdef_cat(r->def, it->name);
@@ -134,15 +141,16 @@ static void key_line(iop_rctx *r, iop_rws *s, int row, const iop_ritem *it)
     iop_rws_str(s, row, S_METRIC, it->name, r->f.small);
     iop_rws_str(s, row, S_WINDOW, year ? "12 months" : "month", r->f.text);
     if (now) {
-        iop_rws_figure(r, s, row, S_THIS, now, kind, IOP_RV_EST);
-        iop_rws_figure(r, s, row, S_LOWER, now, kind, IOP_RV_LOWER);
-        iop_rws_figure(r, s, row, S_UPPER, now, kind, IOP_RV_UPPER);
+        int st = sup_state(r, now, kind);
+        iop_rws_figure(r, s, row, S_THIS, now, kind, IOP_RV_EST, st);
+        iop_rws_figure(r, s, row, S_LOWER, now, kind, IOP_RV_LOWER, st);
+        iop_rws_figure(r, s, row, S_UPPER, now, kind, IOP_RV_UPPER, st);
         iop_rws_num(s, row, S_N, (double)now->n, r->f.kind[IOP_RF_COUNT]);
     }
     if (last)
-        iop_rws_figure(r, s, row, S_LAST, last, kind, IOP_RV_EST);
+        iop_rws_figure(r, s, row, S_LAST, last, kind, IOP_RV_EST, sup_state(r, last, kind));
     if (pool)
-        iop_rws_figure(r, s, row, S_POOLED, pool, kind, IOP_RV_EST);
+        iop_rws_figure(r, s, row, S_POOLED, pool, kind, IOP_RV_EST, sup_state(r, pool, kind));
     trend_values(r, it, v, has);
     iop_rspark(v, has, 12, buf, sizeof buf);
     iop_rws_str(s, row, S_TREND, buf, r->f.text);
