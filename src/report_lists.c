@@ -143,7 +143,7 @@ static const char *const COLUMNS_TEXT[][2] = {
      "denominators)."},
     {"Summary: trend", "The 12 monthly values (or 12-month windows) ending with the report "
      "month, drawn with block characters from lowest to highest; a dot is a month without "
-     "data. The strip of 12 coloured cells below the table holds the values."},
+     "data (or, under --suppress, one whose figure is suppressed). The strip of 12 coloured cells below the table holds the values."},
     {"Summary: flag", "Episode-based proportions only: this month is flagged when its rate "
      "lies outside the p-chart limits p ± 3·√(p(1 − p)/n), p the pooled rate of the previous "
      "12 months and n this month's denominator (metrics.md section 3)."},

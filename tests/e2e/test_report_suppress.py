@@ -235,6 +235,56 @@ class Checks:
         self.assertGreater(counts[SHOWN], 50)
 
 
+    def summary(self, wb):
+        """(key rows, trend strip rows) of the Summary, by metric."""
+        rows = list(wb["Summary"].iter_rows(values_only=True))
+        h = next(i for i, r in enumerate(rows) if r[0] == "Figure")
+        keys = {}
+        for r in rows[h + 1:]:
+            if not r[1]:
+                break
+            keys[r[1]] = r
+        t = next(i for i, r in enumerate(rows) if r[0] == "Trend, 12 months ending with the report month")
+        strip = {r[1]: r[3:15] for r in rows[t + 4:] if r[1]}
+        return keys, strip
+
+    def test_summary_hides_what_it_suppresses(self):
+        plain, plain_strip = self.summary(self.plain)
+        sup, sup_strip = self.summary(self.sup)
+        self.assertEqual(list(plain), list(sup))
+        hidden = 0
+        for metric, p in plain.items():
+            q, kind = sup[metric], KINDS[metric]
+            if p[3] is None:
+                self.assertEqual(q[3:7], p[3:7], metric)
+                continue
+            x = Row("Summary", 0, (None, metric, "all", "all", None, p[6], p[3]) + (None,) * 8)
+            if not primary(x):
+                self.assertEqual(q[3:9] + q[10:13], p[3:9] + p[10:13], metric)
+                self.assertEqual(sup_strip[metric][11], plain_strip[metric][11], metric)
+                continue
+            hidden += 1
+            self.assertEqual(q[3:7], ("<%d" % N if kind == "count" else "suppressed", None, None,
+                                      "<%d" % N if 1 <= p[6] < N else "suppressed"), metric)
+            self.assertIsNone(q[11], metric)                     # no "meets target"
+            if p[12] and p[12].startswith(("Unusually", "Within")):
+                self.assertEqual(q[12], "suppressed", metric)    # the flag would bound it
+            self.assertEqual(sup_strip[metric][11], q[3], metric)
+            self.assertEqual(q[9][-1], "·", metric)              # not drawn in the trend
+        # a suppressed month of the strip is not drawn in the trend cell
+        for metric, cells in sup_strip.items():
+            for k, v in enumerate(cells):
+                if v in ("<%d" % N, "suppressed"):
+                    self.assertEqual(sup[metric][9][k], "·", (metric, k))
+        # counts: every month of the strip, last month and the pooled year
+        for metric, cells in plain_strip.items():
+            if KINDS[metric] != "count":
+                continue
+            for a, b in zip(cells + plain[metric][7:9], sup_strip[metric] + sup[metric][7:9]):
+                self.assertEqual(b, "<%d" % N if a is not None and 1 <= a < N else a, metric)
+        self.assertGreaterEqual(hidden, self.min_summary_hidden)
+
+
 class TestHandMadeExtract(Checks, unittest.TestCase):
     """March 2026: Big IOP admits 15, Mid IOP 12, Small IOP 3, Quiet IOP
     none (one episode open since January). Discharged in March: Big 14
@@ -242,6 +292,7 @@ class TestHandMadeExtract(Checks, unittest.TestCase):
     completed, 2 dropped out)."""
     MONTH = "2026-03"
     min_complements = 4
+    min_summary_hidden = 0
 
     @classmethod
     def setUpClass(cls):
@@ -324,6 +375,7 @@ class TestGeneratedExtract(Checks, unittest.TestCase):
     section sheet, the step-down matrix included."""
     MONTH = "2026-10"
     min_complements = 10
+    min_summary_hidden = 3
 
     @classmethod
     def setUpClass(cls):
