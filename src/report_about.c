@@ -117,7 +117,9 @@ static int report_block(iop_rctx *r, iop_rws *s, int row)
     iop_rws_date(s, row++, 2, r->month_to, r->f.date);
     snprintf(buf, sizeof buf, "%s", r->o->suppress > 1 ? "" : "none (internal report)");
     if (r->o->suppress > 1)
-        snprintf(buf, sizeof buf, "counts and rates resting on 1 to %ld people", r->o->suppress - 1);
+        snprintf(buf, sizeof buf, "counts and rates resting on 1 to %ld (the figure's own n), "
+                 "and the next smallest cell of a set with a printed total where only one "
+                 "is (docs/report-monthly.md)", r->o->suppress - 1);
     kv(r, s, row++, "Small-cell suppression", buf);
     kv(r, s, row++, "Periods", "Census, completion, step-down, attendance, drug screens, "
        "follow-up and data quality: the report month. Retention and outcomes: the 12 months "
@@ -176,8 +178,10 @@ iop_code iop_rsheet_about(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
     row = iop_rws_query(r, &s, row, RUNS_SQL, "iddddttiii", RUNS_HEAD, run, NULL, 0, NULL) + 1;
     iop_rws_str(&s, row++, 0, "Input files of those runs", r->f.label);
     row = iop_rws_query(r, &s, row, FILES_SQL, "ittiiiiiiii", FILES_HEAD, run, NULL, 0, NULL) + 1;
-    if (row <= 0)
+    if (row <= 0) {
+        iop_rws_release(&s);
         return iop_error_set(err, IOP_EIO, NULL, 0, 0, "database error: %s", sqlite3_errmsg(r->db));
+    }
     iop_rws_str(&s, row++, 0, "The iopstat metrics call behind each figure (column Call of "
                 "every sheet)", r->f.label);
     calls = row;

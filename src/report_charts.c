@@ -271,8 +271,8 @@ static int matrix_levels(iop_rctx *r, const iop_rblock *b, level *v)
 {
     int n = 0;
     char from[16], to[16];
-    for (int k = 0; b->rows && k <= b->last - b->first; k++) {
-        const iop_row *x = &b->rows[k];
+    for (size_t k = 0; k < b->nsup; k++) {
+        const iop_row *x = b->sup[k].x;
         if (strcmp(x->dimension, "all") || sscanf(x->at, "%15[^>]>%15s", from, to) != 2)
             continue;
         add_level(r, v, &n, from);
@@ -280,6 +280,23 @@ static int matrix_levels(iop_rctx *r, const iop_rblock *b, level *v)
     }
     qsort(v, (size_t)n, sizeof *v, by_intensity);
     return n;
+}
+
+/* A cell of the matrix and its row's discharges, suppressed as the
+ * table row they copy (the discharges are the row's total: "<N" when
+ * they are 1 to N-1). */
+static void matrix_cell(iop_rctx *r, iop_rws *s, int row, int col, int total_col,
+                        const iop_rsrow *w)
+{
+    const iop_row *x = w->x;
+    if (!(x->has & IOP_HAS_EST))
+        return;
+    if (w->state == IOP_SUP_SHOWN)
+        iop_rws_num(s, row, col, x->estimate, r->f.kind[IOP_RF_PERCENT]);
+    else
+        iop_rws_str(s, row, col, "suppressed", r->f.text);
+    iop_rws_n(r, s, row, total_col, x,
+              x->n >= 1 && x->n < r->o->suppress ? IOP_SUP_PRIMARY : IOP_SUP_SHOWN);
 }
 
 int iop_rchart_heatmap(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_rblock *b,
@@ -297,15 +314,13 @@ int iop_rchart_heatmap(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_r
         iop_rws_str(s, row + 2 + i, col, v[i].code, r->f.label);
     }
     iop_rws_str(s, row + 1, col + 1 + n, "discharges", r->f.header);
-    for (int k = 0; k <= b->last - b->first; k++) {
-        const iop_row *x = &b->rows[k];
+    for (size_t k = 0; k < b->nsup; k++) {
+        const iop_row *x = b->sup[k].x;
         if (strcmp(x->dimension, "all") || sscanf(x->at, "%15[^>]>%15s", from, to) != 2)
             continue;
         int i = level_index(v, n, from), j = level_index(v, n, to);
-        if (i >= 0 && j >= 0 && (x->has & IOP_HAS_EST)) {
-            iop_rws_num(s, row + 2 + i, col + 1 + j, x->estimate, r->f.kind[IOP_RF_PERCENT]);
-            iop_rws_num(s, row + 2 + i, col + 1 + n, (double)x->n, r->f.kind[IOP_RF_COUNT]);
-        }
+        if (i >= 0 && j >= 0)
+            matrix_cell(r, s, row + 2 + i, col + 1 + j, col + 1 + n, &b->sup[k]);
     }
     lxw_conditional_format cf = {.type = LXW_CONDITIONAL_3_COLOR_SCALE,
         .min_color = 0xFFFFFF, .mid_color = 0x9DC3E6, .max_color = 0x1F4E79};

@@ -17,6 +17,9 @@
  *   key    NAME month|12months [pchart]   a Summary row
  *   chart  TYPE METRIC TITLE...           a chart over a metric's rows
  *   text   TEXT...                        a line of prose under the title
+ *   parts  TOTAL|n PART...                figures that add up to TOTAL's
+ *                                         (or are shares of one n): a set
+ *                                         for complementary suppression
  *
  * A catalogue line is "NAME | format | label | definition | population |
  * method | source" with format one of number, count, percent, days,
@@ -201,6 +204,25 @@ static int figure_line(iop_rsheet *sh, int kind, char *rest)
     return *it->name != '\0';
 }
 
+/* parts TOTAL|n PART PART...: at least two parts, words kept as written. */
+static int parts_line(iop_rsheet *sh, char *rest)
+{
+    iop_ritem *it = add_item(sh, IOP_RI_PARTS);
+    char *w;
+    int n = 0;
+    if (!it)
+        return 0;
+    snprintf(it->name, sizeof it->name, "%s", word(&rest));
+    while (*(w = word(&rest))) {
+        size_t k = strlen(it->text);
+        if (k + strlen(w) + 2 > sizeof it->text)
+            return 0;
+        snprintf(it->text + k, sizeof it->text - k, "%s%s", k ? " " : "", w);
+        n++;
+    }
+    return *it->name && n >= 2;
+}
+
 static int chart_line(iop_rsheet *sh, char *rest)
 {
     iop_ritem *it = add_item(sh, IOP_RI_CHART);
@@ -243,6 +265,8 @@ static int def_line(iop_rdef *def, char *line)
         return figure_line(sh, IOP_RI_KEY, rest);
     if (strcmp(d, "chart") == 0)
         return chart_line(sh, rest);
+    if (strcmp(d, "parts") == 0)
+        return parts_line(sh, rest);
     if (strcmp(d, "text") == 0) {
         iop_ritem *it = add_item(sh, IOP_RI_TEXT);
         return it && snprintf(it->text, sizeof it->text, "%s", trim(rest)) >= 0;

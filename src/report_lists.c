@@ -56,8 +56,10 @@ iop_code iop_rsheet_watch(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
     iop_date_format(r->month_to, to);
     end = iop_rws_query(r, &s, header, WATCH_SQL, "tttttidt", WATCH_HEAD, r->o->level, to,
                         sh->limit, &total);
-    if (end < 0)
+    if (end < 0) {
+        iop_rws_release(&s);
         return iop_error_set(err, IOP_EIO, NULL, 0, 0, "database error: %s", sqlite3_errmsg(r->db));
+    }
     snprintf(buf, sizeof buf, "%ld client episode%s on the watch list on %s%s", total,
              total == 1 ? "" : "s", to, total > sh->limit ? "" : ".");
     if (total > sh->limit)
@@ -118,14 +120,13 @@ static void def_row(iop_rctx *r, iop_rws *s, int row, const char *metric)
     uses(r->def, metric, sheets, sizeof sheets, period, sizeof period);
     iop_rws_str(s, row, 0, c ? c->label : metric, r->f.label);
     iop_rws_str(s, row, 1, metric, r->f.small);
-    worksheet_write_string(s->ws, (lxw_row_t)row, 2, sheets, r->f.wrap);
-    worksheet_write_string(s->ws, (lxw_row_t)row, 3, period, r->f.wrap);
-    worksheet_write_string(s->ws, (lxw_row_t)row, 4,
-                           c ? c->definition : "not in the catalogue (reports/catalogue.def)",
-                           r->f.wrap);
-    worksheet_write_string(s->ws, (lxw_row_t)row, 5, c ? c->population : "", r->f.wrap);
-    worksheet_write_string(s->ws, (lxw_row_t)row, 6, c ? c->method : "", r->f.wrap);
-    worksheet_write_string(s->ws, (lxw_row_t)row, 7, c ? c->source : "", r->f.wrap);
+    iop_rws_str(s, row, 2, sheets, r->f.wrap);
+    iop_rws_str(s, row, 3, period, r->f.wrap);
+    iop_rws_str(s, row, 4, c ? c->definition : "not in the catalogue (reports/catalogue.def)",
+                r->f.wrap);
+    iop_rws_str(s, row, 5, c ? c->population : "", r->f.wrap);
+    iop_rws_str(s, row, 6, c ? c->method : "", r->f.wrap);
+    iop_rws_str(s, row, 7, c ? c->source : "", r->f.wrap);
 }
 
 static const char *const COLUMNS_TEXT[][2] = {
@@ -142,7 +143,7 @@ static const char *const COLUMNS_TEXT[][2] = {
      "denominators)."},
     {"Summary: trend", "The 12 monthly values (or 12-month windows) ending with the report "
      "month, drawn with block characters from lowest to highest; a dot is a month without "
-     "data. The strip of 12 coloured cells below the table holds the values."},
+     "data (or, under --suppress, one whose figure is suppressed). The strip of 12 coloured cells below the table holds the values."},
     {"Summary: flag", "Episode-based proportions only: this month is flagged when its rate "
      "lies outside the p-chart limits p ± 3·√(p(1 − p)/n), p the pooled rate of the previous "
      "12 months and n this month's denominator (metrics.md section 3)."},
@@ -159,9 +160,7 @@ iop_code iop_rsheet_defs(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
         return iop_error_set(err, IOP_EUSAGE, NULL, 0, 0, "cannot add sheet '%s'", sh->name);
     for (size_t i = 0; i < sizeof COLUMNS_TEXT / sizeof COLUMNS_TEXT[0]; i++, row++) {
         iop_rws_str(&s, row, 0, COLUMNS_TEXT[i][0], r->f.label);
-        worksheet_merge_range(s.ws, (lxw_row_t)row, 1, (lxw_row_t)row, 7, COLUMNS_TEXT[i][1],
-                              r->f.wrap);
-        worksheet_set_row(s.ws, (lxw_row_t)row, 48, NULL);
+        iop_rws_merge(&s, row, 1, 7, COLUMNS_TEXT[i][1], r->f.wrap);
     }
     header = ++row;
     for (int c = 0; c < 8; c++)

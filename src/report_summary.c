@@ -107,31 +107,43 @@ static void flag(iop_rctx *r, iop_rws *s, int row, const iop_row *now, const iop
         snprintf(buf, sizeof buf, "Unusually low (below %.1f%%)", 100 * lo);
     else
         snprintf(buf, sizeof buf, "Within usual range (%.1f%% to %.1f%%)", 100 * lo, 100 * hi);
-    iop_rws_str(s, row, S_FLAG, buf, buf[0] == 'W' ? r->f.text : r->f.flag);
+    iop_rws_str(s, row, S_FLAG, buf, buf[0] == 'W' ? r->f.wrap : r->f.flag);
 }
 
+/* The target, and whether this month meets it unless its figure is
+ * suppressed (the answer would bound it). */
 static void target(iop_rctx *r, iop_rws *s, int row, const iop_ritem *it, const iop_row *now,
-                   iop_rfmt_kind kind)
+                   iop_rfmt_kind kind, int state)
 {
     double t;
     int higher;
     if (!iop_rtarget(r, it->name, "all", &t, &higher))
         return;
     iop_rws_num(s, row, S_TARGET, t, r->f.kind[kind]);
-    if (!now || !(now->has & IOP_HAS_EST))
+    if (!now || !(now->has & IOP_HAS_EST) || state != IOP_SUP_SHOWN)
         return;
     int met = higher ? now->estimate >= t : now->estimate <= t;
     iop_rws_str(s, row, S_STATUS, met ? "meets target" : "misses target",
                 met ? r->f.good : r->f.bad);
 }
 
-/* The 12 values of a key's trend: monthly, or 12-month windows. */
-static void trend_values(iop_rctx *r, const iop_ritem *it, double *v, int *has)
+/* Whether x is suppressed in its own right (no sets on the Summary: its
+ * figures are overall rows). */
+static int sup_state(const iop_rctx *r, const iop_row *x, iop_rfmt_kind kind)
+{
+    return iop_rsup_primary(r->o->suppress, x, kind) ? IOP_SUP_PRIMARY : IOP_SUP_SHOWN;
+}
+
+/* The 12 values of a key's trend (monthly, or 12-month windows): has[k]
+ * when a value may be shown, hidden[k] when it is suppressed. */
+static void trend_values(iop_rctx *r, const iop_ritem *it, iop_rfmt_kind kind, double *v,
+                         int *has, int *hidden)
 {
     for (int k = 1; k <= 12; k++) {
         int call = it->window == IOP_WIN_YEAR ? r->call_year[k] : r->call_month[k];
         const iop_row *x = key_row(r, call, it->name);
-        has[k - 1] = x && (x->has & IOP_HAS_EST);
+        hidden[k - 1] = x && sup_state(r, x, kind) != IOP_SUP_SHOWN;
+        has[k - 1] = x && (x->has & IOP_HAS_EST) && !hidden[k - 1];
         v[k - 1] = has[k - 1] ? x->estimate : 0;
     }
 }
@@ -147,29 +159,31 @@ static void key_line(iop_rctx *r, iop_rws *s, int row, const iop_ritem *it)
     const iop_row *pool = year ? NULL : key_row(r, r->call_pooled, it->name);
     char buf[128];
     double v[12];
-    int has[12];
+    int has[12], hidden[12], st = now ? sup_state(r, now, kind) : IOP_SUP_SHOWN;
 
     iop_rws_str(s, row, S_LABEL, cat ? cat->label : it->name, r->f.label);
     iop_rws_str(s, row, S_METRIC, it->name, r->f.small);
     iop_rws_str(s, row, S_WINDOW, year ? "12 months" : "month", r->f.text);
     if (now) {
-        iop_rws_figure(r, s, row, S_THIS, now, kind, IOP_RV_EST);
-        iop_rws_figure(r, s, row, S_LOWER, now, kind, IOP_RV_LOWER);
-        iop_rws_figure(r, s, row, S_UPPER, now, kind, IOP_RV_UPPER);
-        iop_rws_num(s, row, S_N, (double)now->n, r->f.kind[IOP_RF_COUNT]);
+        iop_rws_figure(r, s, row, S_THIS, now, kind, IOP_RV_EST, st);
+        iop_rws_figure(r, s, row, S_LOWER, now, kind, IOP_RV_LOWER, st);
+        iop_rws_figure(r, s, row, S_UPPER, now, kind, IOP_RV_UPPER, st);
+        iop_rws_n(r, s, row, S_N, now, st);
     }
     if (last)
-        iop_rws_figure(r, s, row, S_LAST, last, kind, IOP_RV_EST);
+        iop_rws_figure(r, s, row, S_LAST, last, kind, IOP_RV_EST, sup_state(r, last, kind));
     if (pool)
-        iop_rws_figure(r, s, row, S_POOLED, pool, kind, IOP_RV_EST);
-    trend_values(r, it, v, has);
+        iop_rws_figure(r, s, row, S_POOLED, pool, kind, IOP_RV_EST, sup_state(r, pool, kind));
+    trend_values(r, it, kind, v, has, hidden);
     iop_rspark(v, has, 12, buf, sizeof buf);
     iop_rws_str(s, row, S_TREND, buf, r->f.text);
-    target(r, s, row, it, now, kind);
+    target(r, s, row, it, now, kind, st);
     if (!now)
         iop_rws_str(s, row, S_FLAG, "not computed by this version", r->f.text);
     else if (!(now->has & IOP_HAS_EST) && now->note[0])
         iop_rws_str(s, row, S_FLAG, now->note, r->f.wrap);
+    else if (!strcmp(it->arg, "pchart") && !year && st != IOP_SUP_SHOWN)
+        iop_rws_str(s, row, S_FLAG, "suppressed", r->f.text);
     else if (!strcmp(it->arg, "pchart") && !year)
         flag(r, s, row, now, pool);
     snprintf(buf, sizeof buf, "this C%d; last C%d%s", c_now + 1, c_last + 1, year ? "" : "; pooled C");
@@ -202,17 +216,22 @@ static int trend_table(iop_rctx *r, iop_rws *s, const iop_rsheet *sh, int row)
     for (size_t i = 0; i < sh->nitems; i++) {
         const iop_ritem *it = &sh->items[i];
         const iop_rcat *cat = iop_rdef_cat(r->def, it->name);
+        iop_rfmt_kind kind = cat ? cat->kind : IOP_RF_NUMBER;
         double v[12];
-        int has[12];
+        int has[12], hidden[12];
+        char text[32];
         if (it->kind != IOP_RI_KEY)
             continue;
         iop_rws_str(s, row, S_LABEL, cat ? cat->label : it->name, r->f.label);
         iop_rws_str(s, row, S_METRIC, it->name, r->f.small);
         iop_rws_str(s, row, S_WINDOW, it->window == IOP_WIN_YEAR ? "12 months" : "month", r->f.text);
-        trend_values(r, it, v, has);
+        trend_values(r, it, kind, v, has, hidden);
         for (int k = 0; k < 12; k++)
-            if (has[k])
-                iop_rws_num(s, row, S_WINDOW + 1 + k, v[k], r->f.kind[cat ? cat->kind : 0]);
+            if (hidden[k])
+                iop_rws_str(s, row, S_WINDOW + 1 + k, iop_rsup_text(r->o->suppress,
+                            IOP_SUP_PRIMARY, kind, text, sizeof text), r->f.text);
+            else if (has[k])
+                iop_rws_num(s, row, S_WINDOW + 1 + k, v[k], r->f.kind[kind]);
         lxw_conditional_format cf = {.type = LXW_CONDITIONAL_2_COLOR_SCALE,
                                      .min_color = 0xFFFFFF, .max_color = 0x5B9BD5};
         worksheet_conditional_format_range(s->ws, (lxw_row_t)row, S_WINDOW + 1, (lxw_row_t)row,
@@ -273,7 +292,7 @@ iop_code iop_rsheet_summary(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
     iop_rws_min(&s, S_LABEL, 30);
     for (int c = S_THIS; c <= S_TARGET; c++)
         iop_rws_min(&s, c, 11);
-    worksheet_set_row(s.ws, (lxw_row_t)header, 45, NULL);
+    iop_rws_height(&s, header, 45);
     /* The strip below shares these columns: keep them even, wrap the flag. */
     s.width[S_FLAG] = 30;
     s.width[S_CALLS] = 16;

@@ -71,14 +71,15 @@ typedef struct iop_rcat {
 /* The windows a figure can cover. */
 enum { IOP_WIN_MONTH = 0, IOP_WIN_YEAR = 1 };
 
-/* A line inside a sheet: metric, key (Summary), chart, or text. */
-enum { IOP_RI_METRIC, IOP_RI_KEY, IOP_RI_CHART, IOP_RI_TEXT };
+/* A line inside a sheet: metric, key (Summary), chart, text, or parts
+ * (figures that add up to another: suppression sets). */
+enum { IOP_RI_METRIC, IOP_RI_KEY, IOP_RI_CHART, IOP_RI_TEXT, IOP_RI_PARTS };
 
 typedef struct iop_ritem {
     int kind;
-    char name[64];         /* metric, or the chart type */
+    char name[64];         /* metric, the chart type, or parts: the total */
     char arg[64];          /* chart: its metric; key: "pchart" or "" */
-    char text[192];        /* chart title or text line */
+    char text[192];        /* chart title, text line, or parts: the parts */
     int window;            /* IOP_WIN_* */
     int no_by;             /* metric: leave the sheet's --by out */
     int call;              /* index of the call behind it (-1: none) */
@@ -131,7 +132,7 @@ typedef struct iop_rcall {
 
 /* Formats of the workbook. */
 typedef struct iop_rfmts {
-    lxw_format *title, *subtitle, *banner, *header, *text, *wrap, *label, *small;
+    lxw_format *title, *subtitle, *prose, *banner, *header, *text, *wrap, *label, *small;
     lxw_format *kind[IOP_RF_NKINDS];
     lxw_format *pvalue, *stat, *date, *month, *datetime, *flag, *good, *bad;
 } iop_rfmts;
@@ -155,11 +156,24 @@ typedef struct iop_rctx {
     int call_pooled;             /* the 12 months before the report month */
 } iop_rctx;
 
-/* A worksheet with the widths its columns need. */
+/* A cell of wrapped text whose row needs room for it (libxlsxwriter has
+ * no autofit): kept until iop_rws_finish() knows the column widths. */
+typedef struct iop_rwrap {
+    int row, col0, col1;   /* col1 < 0: a text line across the table */
+    char *text;            /* owned; NULL for a bare minimum height */
+    double height;         /* a minimum height in points, or 0 */
+    lxw_format *f;         /* text lines: the format they are rewritten in */
+} iop_rwrap;
+
+/* A worksheet with the widths its columns need and the wrapped cells
+ * whose rows need a height. iop_rws_open() starts it; iop_rws_finish()
+ * (or iop_rws_release() on an error path) frees what it holds. */
 typedef struct iop_rws {
     lxw_worksheet *ws;
     const char *name;
     double width[40];
+    iop_rwrap *wraps;
+    size_t nwraps, capwraps;
 } iop_rws;
 
 /* report.c: calls and periods. iop_rctx_call() returns the index of the
@@ -176,8 +190,20 @@ const iop_row *iop_rcall_find(const iop_rcall *c, const char *metric,
 long iop_rmonth_start(long day, int back);
 long iop_rmonth_end(long day, int back);
 
-/* report_sheets.c: writing cells that track widths, the common frame. */
+/* report_sheets.c: writing cells that track widths, the common frame.
+ * A string in a wrapping format is remembered: iop_rws_finish() gives its
+ * row the height its lines need (iop_rws_lines()). */
 void iop_rws_str(iop_rws *s, int row, int col, const char *v, lxw_format *f);
+/* Text merged over columns col0..col1 (col0 < col1) of one row. */
+void iop_rws_merge(iop_rws *s, int row, int col0, int col1, const char *v, lxw_format *f);
+/* A row at least points high. */
+void iop_rws_height(iop_rws *s, int row, double points);
+/* Lines text takes in a cell width characters wide: each '\n'-separated
+ * piece ceil(length / width) lines (at least one), width rounded down. */
+int iop_rws_lines(const char *text, double width);
+/* Frees what s holds without finishing the sheet (an error path);
+ * iop_rws_finish() does it otherwise. */
+void iop_rws_release(iop_rws *s);
 void iop_rws_num(iop_rws *s, int row, int col, double v, lxw_format *f);
 void iop_rws_date(iop_rws *s, int row, int col, long day, lxw_format *f);
 void iop_rws_min(iop_rws *s, int col, double width);
@@ -185,8 +211,13 @@ int iop_rws_open(iop_rctx *r, iop_rws *s, const iop_rsheet *sh, const char *titl
 void iop_rws_finish(iop_rctx *r, iop_rws *s, int header_row, int last_row, int last_col);
 /* A workbook name "<Sheet>_<suffix>" for a range of the sheet. */
 void iop_rws_define(iop_rctx *r, iop_rws *s, const char *suffix, int r0, int c0, int r1, int c1);
+/* A figure's value (what: IOP_RV_*) in its format, or, with state not
+ * IOP_SUP_SHOWN, its suppression text (estimate) or nothing (CI). */
 void iop_rws_figure(iop_rctx *r, iop_rws *s, int row, int col, const iop_row *x,
-                    iop_rfmt_kind kind, int what);
+                    iop_rfmt_kind kind, int what, int state);
+/* A figure's n, or for a suppressed figure "<N" (1 to N-1) or
+ * "suppressed". */
+void iop_rws_n(iop_rctx *r, iop_rws *s, int row, int col, const iop_row *x, int state);
 iop_code iop_rsheet_section(iop_rctx *r, const iop_rsheet *sh, iop_error *err);
 iop_code iop_rsheet_watch(iop_rctx *r, const iop_rsheet *sh, iop_error *err);
 iop_code iop_rsheet_defs(iop_rctx *r, const iop_rsheet *sh, iop_error *err);
@@ -203,10 +234,39 @@ int iop_rws_query(iop_rctx *r, iop_rws *s, int row, const char *sql, const char 
                   const char *const *heads, const char *bind1, const char *bind2, long limit,
                   long *total);
 
+/* report_suppress.c: small-cell suppression (docs/report-monthly.md,
+ * "--suppress N"). */
+enum { IOP_SUP_SHOWN, IOP_SUP_PRIMARY, IOP_SUP_COMPLEMENT };
+
+/* A figure row of a section sheet, in table order. */
+typedef struct iop_rsrow {
+    const iop_row *x;      /* the call's row (not owned) */
+    int call;              /* the call it came from */
+    iop_rfmt_kind kind;    /* its catalogue format */
+    int state;             /* IOP_SUP_*, set by iop_rsup_mark() */
+} iop_rsrow;
+
+/* 1 when x is suppressed in its own right under --suppress N: a count
+ * from 1 to N-1, or a rate whose n or numerator (estimate x n) is; 0 for
+ * N <= 1 and for every other format. */
+int iop_rsup_primary(long N, const iop_row *x, iop_rfmt_kind kind);
+
+/* Sets the state of rows[0..n-1] (one sheet's figure rows in table
+ * order): primary suppression, then complementary suppression in the sets
+ * with a printed total, including those of the sheet's `parts` lines (sh
+ * may be NULL). IOP_OK, or IOP_ENOMEM with the states incomplete. */
+iop_code iop_rsup_mark(long N, const iop_rsheet *sh, iop_rsrow *rows, size_t n);
+
+/* The text of a suppressed figure: "<N" for a count suppressed in its own
+ * right, else "suppressed" (static, or written into buf). */
+const char *iop_rsup_text(long N, int state, iop_rfmt_kind kind, char *buf, size_t size);
+
 /* report_charts.c: a chart of an item over table rows [first, last]. */
 typedef struct iop_rblock {
     int first, last;       /* worksheet rows of the metric's rows */
-    const iop_row *rows;   /* the same rows, in order */
+    const iop_row *rows;   /* the first of them in its call */
+    const iop_rsrow *sup;  /* the rows in table order, with their states */
+    size_t nsup;
 } iop_rblock;
 int iop_rchart_add(iop_rctx *r, iop_rws *s, const iop_rsheet *sh, const iop_ritem *it,
                    const iop_rblock *b, int anchor_row, int anchor_col);

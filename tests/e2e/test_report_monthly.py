@@ -14,6 +14,7 @@ import unittest
 import zipfile
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 
 import oracle
 from iophelp import BASE, EPISODES, CLIENTS, SESSIONS, SLOW, load, run, write_extract
@@ -87,6 +88,19 @@ class Calls:
                 idx[(r["metric"], r["dimension"], r["group"], norm_at(r["at"]))] = r
             self.cache[call] = idx
         return self.cache[call]
+
+
+def set_width(ws, letter):
+    """The width iopstat gave a column, in characters: libxlsxwriter writes
+    it with 5 pixels of padding at 7 pixels a character (exact for the
+    whole-number widths of the Definitions sheet)."""
+    return int(ws.column_dimensions[letter].width - 5 / 7 + 0.01)
+
+
+def wrapped_lines(text, width):
+    """docs/report-monthly.md, "Row heights": each '\\n'-separated piece
+    takes ceil(length / width) lines, at least one."""
+    return sum(max(1, math.ceil(len(p) / max(1, int(width)))) for p in text.split("\n"))
 
 
 def table(ws, first_header):
@@ -249,6 +263,32 @@ class TestMonthlyWorkbook(unittest.TestCase):
                     self.assertIn(r[1], defined, name)
         self.assertNotIn("not in the catalogue (reports/catalogue.def)",
                          [r[4] for r in defined.values()])
+
+    def test_definitions_rows_fit_their_text(self):
+        ws = self.wb["Definitions"]
+        widths = {c: set_width(ws, get_column_letter(c)) for c in range(1, 9)}
+        h, rows = table(ws, "Figure")
+        tall = 0
+        for i, r in enumerate(rows[h + 1:], start=h + 2):
+            if not r[1]:
+                break
+            need = max(wrapped_lines(str(r[c - 1]), widths[c]) for c in range(3, 9) if r[c - 1])
+            want = min(409, 15 * need)
+            got = ws.row_dimensions[i].height or 15
+            self.assertEqual(got, want, (i, r[1]))
+            tall += want > 15
+        self.assertGreater(tall, 20)
+        # the longest definition wraps in its 60-character column
+        longest = max((r for r in rows[h + 1:] if r[1]), key=lambda r: len(r[4] or ""))
+        self.assertGreater(len(longest[4]), 120)
+        i = rows.index(longest) + 1
+        self.assertGreaterEqual(ws.row_dimensions[i].height, 15 * math.ceil(len(longest[4]) / 60))
+        # the explanations above the table are merged over columns B:H
+        merged = sum(widths[c] for c in range(2, 9))
+        for i, r in enumerate(rows[:h], start=1):
+            if r[0] and r[1]:
+                want = min(409, 15 * wrapped_lines(r[1], merged))
+                self.assertEqual(ws.row_dimensions[i].height or 15, want, r[0])
 
     def test_properties_and_names(self):
         self.assertEqual(self.wb.properties.created, datetime.datetime(2026, 10, 31))
