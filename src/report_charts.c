@@ -22,6 +22,14 @@
 
 enum { SLOT = 22, MAXSERIES = 8 };
 
+/* Row k of a block: the metric's rows in table order (a call writes a
+ * metric's "all" rows and its groups' rows apart, so they are not
+ * contiguous in the call). */
+static const iop_row *brow(const iop_rblock *b, int k)
+{
+    return b->sup[k].x;
+}
+
 static lxw_chart *new_chart(iop_rctx *r, uint8_t type, const char *title)
 {
     lxw_chart *c = workbook_add_chart(r->wb, type);
@@ -45,19 +53,19 @@ static int curve(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_rblock 
 {
     lxw_chart *c = new_chart(r, LXW_CHART_SCATTER_STRAIGHT, it->text);
     int k = 0, nseries = 0;
-    if (!c || !b->rows)
+    if (!c || !b->nsup)
         return 0;
     while (k <= b->last - b->first && nseries < MAXSERIES) {
         int j = k;
-        while (j + 1 <= b->last - b->first && !strcmp(b->rows[j + 1].group, b->rows[k].group))
+        while (j + 1 <= b->last - b->first && !strcmp(brow(b, j + 1)->group, brow(b, k)->group))
             j++;
-        if (b->rows[k].at[0]) {
+        if (brow(b, k)->at[0]) {
             lxw_chart_series *se = chart_add_series(c, NULL, NULL);
             chart_series_set_categories(se, s->name, (lxw_row_t)(b->first + k), IOP_RC_AT,
                                         (lxw_row_t)(b->first + j), IOP_RC_AT);
             chart_series_set_values(se, s->name, (lxw_row_t)(b->first + k), IOP_RC_EST,
                                     (lxw_row_t)(b->first + j), IOP_RC_EST);
-            chart_series_set_name(se, b->rows[k].group);
+            chart_series_set_name(se, brow(b, k)->group);
             nseries++;
         }
         k = j + 1;
@@ -73,8 +81,8 @@ static int curve(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_rblock 
 static int group_rows(const iop_rblock *b, int *a, int *z)
 {
     *a = -1;
-    for (int k = 0; b->rows && k <= b->last - b->first; k++) {
-        const iop_row *x = &b->rows[k];
+    for (int k = 0; b->nsup && k <= b->last - b->first; k++) {
+        const iop_row *x = brow(b, k);
         int is_group = strcmp(x->dimension, "all") && strcmp(x->group, "all") && !x->at[0];
         if (is_group && *a < 0)
             *a = k;
@@ -139,8 +147,8 @@ static int trend(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_rblock 
                  int col)
 {
     int a = -1, z = -1;
-    for (int k = 0; b->rows && k <= b->last - b->first; k++) {
-        if (strcmp(b->rows[k].dimension, "all") || !b->rows[k].at[0])
+    for (int k = 0; b->nsup && k <= b->last - b->first; k++) {
+        if (strcmp(brow(b, k)->dimension, "all") || !brow(b, k)->at[0])
             continue;
         if (a < 0)
             a = k;
@@ -157,7 +165,7 @@ static int trend(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_rblock 
     chart_series_set_name(se, it->arg);
     chart_series_set_marker_type(se, LXW_CHART_MARKER_CIRCLE);
     chart_legend_set_position(c, LXW_CHART_LEGEND_NONE);
-    if (strlen(b->rows[a].at) == 7 && b->rows[a].at[4] == '-')
+    if (strlen(brow(b, a)->at) == 7 && brow(b, a)->at[4] == '-')
         chart_axis_set_num_format(c->x_axis, "mmm yy");
     else
         chart_axis_set_name(c->x_axis, "week of treatment");
@@ -170,7 +178,7 @@ static int hours(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_rblock 
                  int col)
 {
     int a, z, k = row + 1;
-    if (!b->rows)
+    if (!b->nsup)
         return 0;
     if (!group_rows(b, &a, &z))
         a = z = 0;
@@ -178,9 +186,9 @@ static int hours(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_rblock 
     iop_rws_str(s, row, col + 1, "Mean weekly hours", r->f.header);
     iop_rws_str(s, row, col + 2, "ASAM minimum (adults)", r->f.header);
     for (int i = a; i <= z; i++, k++) {
-        iop_rws_str(s, k, col, b->rows[i].group, r->f.text);
-        if (b->rows[i].has & IOP_HAS_EST)
-            iop_rws_num(s, k, col + 1, b->rows[i].estimate, r->f.kind[IOP_RF_HOURS]);
+        iop_rws_str(s, k, col, brow(b, i)->group, r->f.text);
+        if (brow(b, i)->has & IOP_HAS_EST)
+            iop_rws_num(s, k, col + 1, brow(b, i)->estimate, r->f.kind[IOP_RF_HOURS]);
         iop_rws_num(s, k, col + 2, 9, r->f.kind[IOP_RF_HOURS]);
     }
     /* No combined charts in libxlsxwriter 1.1.4: a line chart whose

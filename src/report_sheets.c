@@ -440,8 +440,6 @@ static iop_code collect(iop_rctx *r, const iop_rsheet *sh, iop_rblock *blocks, s
             }
             (*v)[(*n)++] = (iop_rsrow){.x = x, .call = it->call,
                                        .kind = cat ? cat->kind : IOP_RF_NUMBER};
-            if (!blocks[i].rows)
-                blocks[i].rows = x;
         }
         blocks[i].nsup = *n - start[i];
     }

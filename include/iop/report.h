@@ -264,7 +264,6 @@ const char *iop_rsup_text(long N, int state, iop_rfmt_kind kind, char *buf, size
 /* report_charts.c: a chart of an item over table rows [first, last]. */
 typedef struct iop_rblock {
     int first, last;       /* worksheet rows of the metric's rows */
-    const iop_row *rows;   /* the first of them in its call */
     const iop_rsrow *sup;  /* the rows in table order, with their states */
     size_t nsup;
 } iop_rblock;

@@ -230,6 +230,55 @@ class TestMonthlyWorkbook(unittest.TestCase):
         self.assertGreaterEqual(len(charts), 9)
         self.assertGreaterEqual(len(drawings), 6)
 
+    def test_chart_series_point_at_their_rows(self):
+        """Every series of a chart reads rows of one metric; a by-program
+        chart has every program of its call, a curve one series per
+        group. (The metric's rows of a --by call are not contiguous in the
+        call: charts once read the wrong rows and dropped by-program
+        charts.)"""
+        by_program = {"Admissions by program": "admissions",
+                      "Clients in treatment at month end, by program": "active_census",
+                      "Retained at day 90 by program, with 95% CI": "retained_d90",
+                      "Completion rate by program, with 95% CI": "completion_rate",
+                      "Attendance rate by program, with 95% CI": "attendance_rate"}
+        curves = {"Still in treatment by day since admission (Kaplan-Meier)": "km_curve",
+                  "Cumulative dropout by day since admission": "cif_dropout_curve"}
+        seen = set()
+        with zipfile.ZipFile(self.path) as z:
+            for name in z.namelist():
+                if not re.fullmatch(r"xl/charts/chart\d+\.xml", name):
+                    continue
+                xml = z.read(name).decode()
+                title = "".join(re.findall(r"<a:t>([^<]*)</a:t>", xml)[:1])
+                refs = re.findall(r"<c:f>([^<]*)</c:f>", xml)
+                if title not in by_program and title not in curves:
+                    continue
+                seen.add(title)
+                metric = by_program.get(title) or curves[title]
+                groups = []
+                for ref in refs:
+                    m = re.fullmatch(r"'?([^'!]+)'?!\$([A-Z]+)\$(\d+)(?::\$([A-Z]+)\$(\d+))?", ref)
+                    self.assertIsNotNone(m, ref)
+                    ws = self.wb[m.group(1)]
+                    rows = range(int(m.group(3)), int(m.group(5) or m.group(3)) + 1)
+                    self.assertEqual({ws.cell(r, 2).value for r in rows}, {metric}, (title, ref))
+                    groups.append(tuple(ws.cell(r, 4).value for r in rows))
+                if title in by_program:
+                    # the program rows of the metric's table (check_section
+                    # compares those with the metrics call)
+                    ws = self.wb[m.group(1)]
+                    want = sorted(r[3] for r in ws.iter_rows(values_only=True)
+                                  if r[1] == metric and r[2] == "program" and not r[4])
+                    self.assertTrue(want, title)
+                    for g in groups:
+                        self.assertEqual(sorted(g), want, title)
+                else:
+                    names = {g[0] for g in groups}
+                    self.assertTrue(all(len(set(g)) == 1 for g in groups), title)
+                    self.assertIn("all", names, title)
+                    self.assertGreater(len(names), 2, title)
+        self.assertEqual(seen, set(by_program) | set(curves))
+
     def test_frozen_headers_filters_and_print(self):
         for name in SHEETS:
             ws = self.wb[name]
