@@ -17,7 +17,7 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 
 import oracle
-from iophelp import BASE, EPISODES, CLIENTS, SESSIONS, SLOW, load, run, write_extract
+from iophelp import ROOT, BASE, EPISODES, CLIENTS, SESSIONS, SLOW, load, run, write_extract
 
 # Under the sanitizers the workbook is still written and its structure
 # checked; the figure-by-figure comparison, which runs every `iopstat
@@ -278,6 +278,26 @@ class TestMonthlyWorkbook(unittest.TestCase):
                     self.assertIn("all", names, title)
                     self.assertGreater(len(names), 2, title)
         self.assertEqual(seen, set(by_program) | set(curves))
+
+    def test_catalogue_formats_fit_the_rows(self):
+        """A figure printed as a count (reports/catalogue.def) has whole
+        numbers and no interval: a share with a CI printed as a count shows
+        0 or 1 and is suppressed as if it were a count."""
+        fmt = {}
+        with open(os.path.join(ROOT, "reports", "catalogue.def")) as f:
+            for line in f:
+                if line.strip() and not line.startswith("#"):
+                    parts = [p.strip() for p in line.split("|")]
+                    fmt[parts[0]] = parts[1]
+        checked = 0
+        for call in self.calls.cmd:
+            for (metric, _, _, _), r in self.calls.rows(call).items():
+                if fmt.get(metric) != "count" or r["estimate"] == "":
+                    continue
+                self.assertEqual(r["lower"], "", metric)
+                self.assertEqual(float(r["estimate"]), round(float(r["estimate"])), metric)
+                checked += 1
+        self.assertGreater(checked, 20)
 
     def test_frozen_headers_filters_and_print(self):
         for name in SHEETS:
