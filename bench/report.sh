@@ -17,7 +17,7 @@ bench_report()
     _ix=$BENCH_DIR/report-iopstat.xlsx
     _px=$BENCH_DIR/report-pandas.xlsx
     echo "== report: iopstat report monthly vs pandas_metrics.py --xlsx (to_excel, openpyxl), 10M sessions"
-    echo "iopstat:  iopstat report monthly --month $_month --db DB --reports reports -o ${_ix#$BENCH_ROOT/}"
+    echo "iopstat:  iopstat report monthly --month $_month --db DB --reports build/bench/reports -o ${_ix#$BENCH_ROOT/}"
     echo "pandas:   /usr/bin/python3 bench/pandas_metrics.py EXTRACT --month $_month --xlsx ${_px#$BENCH_ROOT/}"
     echo "rounds:   $BENCH_REPEAT of each, alternating; wall seconds best/median; cpu_s median;"
     echo "          rss_MiB: largest max RSS of the rounds"
@@ -28,7 +28,7 @@ bench_report()
     while [ "$_r" -le "$BENCH_REPEAT" ]; do
         rm -f "$_ix" "$_px"
         bench_time "report-iopstat-$_r" env IOPSTAT_TRACE=1 "$IOPSTAT" report monthly \
-            --month "$_month" --db "$_db" --reports "$BENCH_ROOT/reports" -o "$_ix"
+            --month "$_month" --db "$_db" --reports "$BENCH_REPORTS" -o "$_ix"
         [ -s "$_ix" ] || bench_die "iopstat wrote no workbook"
         _iw="$_iw $BT_WALL"; _ic="$_ic $BT_CPU"; [ "$BT_RSS" -gt "$_irss" ] && _irss=$BT_RSS
         echo "  round $_r: iopstat report  $BT_WALL s wall, $BT_CPU s cpu, $((BT_RSS / 1024)) MiB (load avg $(cut -d' ' -f1 /proc/loadavg))" >&2

@@ -32,6 +32,7 @@ cd "$(dirname "$0")/.."
 BENCH_ROOT=$(pwd)
 BENCH_DIR=$BENCH_ROOT/build/bench
 IOPSTAT=$BENCH_DIR/bin/iopstat   # a copy of build/iopstat: a rebuild during the run cannot touch it
+BENCH_REPORTS=$BENCH_DIR/reports # a copy of reports/, for the same reason
 TIME=/usr/bin/time
 
 BENCH_SECTIONS=${BENCH_SECTIONS:-load metrics report}
@@ -49,6 +50,7 @@ bench_die() { echo "bench: $*" >&2; exit 1; }
 command -v sqlite3 >/dev/null || bench_die "no sqlite3 shell (apt-get install sqlite3)"
 mkdir -p "$BENCH_DIR/bin"
 cp build/iopstat "$IOPSTAT.tmp" && mv "$IOPSTAT.tmp" "$IOPSTAT"
+rm -rf "$BENCH_REPORTS" && cp -R reports "$BENCH_REPORTS"
 
 # The cache key of an extract: the generator's parameters, version and
 # sources (docs/generate.md: same build, same bytes). A database's key adds

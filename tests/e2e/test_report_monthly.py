@@ -279,6 +279,7 @@ class TestMonthlyWorkbook(unittest.TestCase):
                     self.assertGreater(len(names), 2, title)
         self.assertEqual(seen, set(by_program) | set(curves))
 
+    @FIGURES_ONLY_PLAIN
     def test_catalogue_formats_fit_the_rows(self):
         """A figure printed as a count (reports/catalogue.def) has whole
         numbers and no interval: a share with a CI printed as a count shows
