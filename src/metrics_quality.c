@@ -36,7 +36,7 @@
 /* The level's episodes in treatment at some time in the period. */
 #define IOP_Q_ACTIVE                                                        \
     " e.level_of_care = ?3 AND e.admit_date <= ?2"                          \
-    " AND e.end_date >= ?1"             \
+    " AND e.end_date >= ?1"                                                 \
     " AND (?4 IS NULL OR $GROUP = ?4)"
 
 static const char WAIT_SQL[] =
