@@ -243,6 +243,17 @@ static void trace(const char *step)
     last = now;
 }
 
+iop_code iop_mctx_exec(const iop_mctx *c, const char *sql, iop_error *err)
+{
+    sqlite3_stmt *st;
+    iop_code rc = iop_mctx_prepare(c, sql, NULL, &st, err);
+
+    if (rc == IOP_OK && sqlite3_step(st) != SQLITE_DONE)
+        rc = iop_mctx_fail(c, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* The key of a cached table: the run the database shows (pinned or the
  * latest) and, with by_dim, the dimension. */
 static const char CACHE_SQL[] =

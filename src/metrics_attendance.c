@@ -224,19 +224,12 @@ static iop_code ratio_row(const iop_mctx *c, const char *group, iop_rows *rows,
 static iop_code materialize(const iop_mctx *c, const char *table, const char *sql,
                             iop_error *err)
 {
-    sqlite3_stmt *st;
     char drop[64];
-    iop_code rc;
 
     snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS temp.%s", table);
     if (sqlite3_exec(c->db, drop, NULL, NULL, NULL) != SQLITE_OK)
         return iop_mctx_fail(c, err);
-    if ((rc = iop_mctx_prepare(c, sql, NULL, &st, err)) != IOP_OK)
-        return rc;
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = iop_mctx_fail(c, err);
-    sqlite3_finalize(st);
-    return rc;
+    return iop_mctx_exec(c, sql, err);
 }
 
 /* The metrics of the two per client tables. */
@@ -295,27 +288,25 @@ static iop_code iet_counts(const iop_mctx *c, const char *group, int w, long out
     return IOP_OK;
 }
 
-/* Initiation reads the 13-day window, engagement the 47-day one; each
- * only when wanted. */
+/* Initiation reads the 13-day window (numerator: initiated), engagement
+ * the 47-day one (numerator: engaged); each only when wanted. */
 static iop_code iet(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
-    long a[3], b[3];
-    iop_row *r;
-    iop_code rc = IOP_OK;
+    static const struct { const char *name; int days, num; } IET[] = {
+        {"iet_initiation", 13, 1}, {"iet_engagement", 47, 2}};
 
-    if (iop_mctx_wants(c, "iet_initiation")) {
-        if ((rc = iet_counts(c, group, 13, a, err)) != IOP_OK)
+    for (size_t i = 0; i < sizeof IET / sizeof IET[0]; i++) {
+        long v[3];
+        iop_row *r;
+        iop_code rc;
+
+        if (!iop_mctx_wants(c, IET[i].name))
+            continue;
+        if ((rc = iet_counts(c, group, IET[i].days, v, err)) != IOP_OK)
             return rc;
-        if (!(r = iop_rows_add(rows, c, "iet_initiation", group)))
+        if (!(r = iop_rows_add(rows, c, IET[i].name, group)))
             return iop_metrics_nomem(err);
-        iop_row_share(r, a[1], a[0]);
-    }
-    if (iop_mctx_wants(c, "iet_engagement")) {
-        if ((rc = iet_counts(c, group, 47, b, err)) != IOP_OK)
-            return rc;
-        if (!(r = iop_rows_add(rows, c, "iet_engagement", group)))
-            return iop_metrics_nomem(err);
-        iop_row_share(r, b[2], b[0]);
+        iop_row_share(r, v[IET[i].num], v[0]);
     }
     return IOP_OK;
 }

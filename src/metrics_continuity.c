@@ -197,7 +197,6 @@ static int window_days(const iop_mctx *c)
  * and dimension (see the header). */
 static iop_code make_links(const iop_mctx *c, iop_error *err)
 {
-    sqlite3_stmt *st;
     bool hit;
     iop_code rc = iop_mctx_cached(c, "continuity_links", true, &hit, err);
 
@@ -205,11 +204,7 @@ static iop_code make_links(const iop_mctx *c, iop_error *err)
         return rc;
     if (sqlite3_exec(c->db, DROP_LINKS_SQL, NULL, NULL, NULL) != SQLITE_OK)
         return iop_mctx_fail(c, err);
-    if ((rc = iop_mctx_prepare(c, ORDER_SQL, NULL, &st, err)) != IOP_OK)
-        return rc;
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = iop_mctx_fail(c, err);
-    sqlite3_finalize(st);
+    rc = iop_mctx_exec(c, ORDER_SQL, err);
     if (rc == IOP_OK && sqlite3_exec(c->db, LINKS_SQL, NULL, NULL, NULL) != SQLITE_OK)
         rc = iop_mctx_fail(c, err);
     return rc == IOP_OK ? iop_mctx_cache_keep(c, "continuity_links", true, err) : rc;

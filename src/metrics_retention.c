@@ -165,16 +165,13 @@ static iop_code cohort_load(const iop_mctx *c, const char *sql, const char *grou
 /* (Re)makes temp.ret_episodes for the period of c. */
 static iop_code make_episodes(const iop_mctx *c, iop_error *err)
 {
-    sqlite3_stmt *st;
     iop_code rc;
 
     if (sqlite3_exec(c->db, DROP_SQL, NULL, NULL, NULL) != SQLITE_OK)
         return iop_mctx_fail(c, err);
-    if ((rc = iop_mctx_prepare(c, MAKE_SQL, NULL, &st, err)) != IOP_OK)
+    if ((rc = iop_mctx_exec(c, MAKE_SQL, err)) != IOP_OK)
         return rc;
-    int s = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (s != SQLITE_DONE || sqlite3_exec(c->db, INDEX_SQL, NULL, NULL, NULL) != SQLITE_OK)
+    if (sqlite3_exec(c->db, INDEX_SQL, NULL, NULL, NULL) != SQLITE_OK)
         return iop_mctx_fail(c, err);
     return IOP_OK;
 }

@@ -148,6 +148,12 @@ iop_code iop_mctx_cached(const iop_mctx *c, const char *name, bool by_dim, bool 
 iop_code iop_mctx_cache_keep(const iop_mctx *c, const char *name, bool by_dim,
                              iop_error *err);
 
+/*
+ * Prepares sql as iop_mctx_prepare() (no group) and runs it to the end:
+ * for the statements that build a section's TEMP tables.
+ */
+iop_code iop_mctx_exec(const iop_mctx *c, const char *sql, iop_error *err);
+
 /* Sets err to "out of memory" and returns IOP_ENOMEM. */
 iop_code iop_metrics_nomem(iop_error *err);
 
