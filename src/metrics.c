@@ -7,6 +7,7 @@
  */
 #include "iop/metrics.h"
 
+#include "iop/date.h"
 #include "iop/stats.h"
 
 #include <stdarg.h>
@@ -300,6 +301,143 @@ iop_code iop_mctx_cache_keep(const iop_mctx *c, const char *name, bool by_dim,
                              iop_error *err)
 {
     return cache_step(c, KEEP_SQL, name, by_dim, NULL, err);
+}
+
+/* ---- month segments (iop/metrics.h) ------------------------------------ */
+
+static const char SEGS_SQL[] =
+    "CREATE TEMP TABLE IF NOT EXISTS metrics_segs (name TEXT, seg TEXT,"
+    " PRIMARY KEY (name, seg)) WITHOUT ROWID";
+
+iop_code iop_mctx_exec_key(const iop_mctx *c, const char *sql, const char *key,
+                           iop_error *err)
+{
+    sqlite3_stmt *st;
+    iop_code rc = iop_mctx_prepare(c, sql, NULL, &st, err);
+
+    if (rc != IOP_OK)
+        return rc;
+    sqlite3_bind_text(st, 5, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = iop_mctx_fail(c, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void iop_segs_bind(const iop_segs *s, sqlite3_stmt *st)
+{
+    sqlite3_bind_text(st, 5, s->lo, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, s->hi, -1, SQLITE_STATIC);
+}
+
+/* Runs one statement with ?1 = name and ?2 = seg; *row is whether it
+ * returned a row (NULL: not asked). */
+static iop_code seg_step(const iop_mctx *c, const char *sql, const char *name,
+                         const char *seg, bool *row, iop_error *err)
+{
+    sqlite3_stmt *st;
+
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return iop_mctx_fail(c, err);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (seg)
+        sqlite3_bind_text(st, 2, seg, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        return iop_mctx_fail(c, err);
+    if (row)
+        *row = s == SQLITE_ROW;
+    return IOP_OK;
+}
+
+/* A fresh table `name` and no segments of it: the run shown changed, or
+ * the connection never made it. */
+static iop_code seg_table(const iop_mctx *c, const char *name, const char *create,
+                          iop_error *err)
+{
+    bool hit;
+    char *drop = sqlite3_mprintf("DROP TABLE IF EXISTS temp.\"%w\"", name);
+    iop_code rc = iop_mctx_cached(c, name, false, &hit, err);
+
+    if (rc == IOP_OK && !hit) {
+        if (!drop)
+            rc = iop_metrics_nomem(err);
+        else if (sqlite3_exec(c->db, drop, NULL, NULL, NULL) != SQLITE_OK
+                 || sqlite3_exec(c->db, SEGS_SQL, NULL, NULL, NULL) != SQLITE_OK
+                 || sqlite3_exec(c->db, create, NULL, NULL, NULL) != SQLITE_OK)
+            rc = iop_mctx_fail(c, err);
+        if (rc == IOP_OK)
+            rc = seg_step(c, "DELETE FROM temp.metrics_segs WHERE name = ?1", name, NULL,
+                          NULL, err);
+        if (rc == IOP_OK)
+            rc = iop_mctx_cache_keep(c, name, false, err);
+    }
+    sqlite3_free(drop);
+    return rc;
+}
+
+/* Builds segment key with sub when table `name` lacks it. */
+static iop_code seg_build(const iop_mctx *c, const char *name, const iop_mctx *sub,
+                          const char *key, iop_seg_build build, void *arg, iop_error *err)
+{
+    bool have;
+    iop_code rc = seg_step(c, "SELECT 1 FROM temp.metrics_segs WHERE name = ?1 AND seg = ?2",
+                           name, key, &have, err);
+
+    if (rc != IOP_OK || have)
+        return rc;
+    /* one transaction: a build may insert row by row */
+    if (sqlite3_exec(c->db, "SAVEPOINT iop_seg", NULL, NULL, NULL) != SQLITE_OK)
+        return iop_mctx_fail(c, err);
+    rc = build(sub, key, arg, err);
+    if (rc == IOP_OK)
+        rc = seg_step(c, "INSERT INTO temp.metrics_segs VALUES (?1, ?2)", name, key, NULL,
+                      err);
+    if (rc != IOP_OK)
+        sqlite3_exec(c->db, "ROLLBACK TO iop_seg", NULL, NULL, NULL);
+    if (sqlite3_exec(c->db, "RELEASE iop_seg", NULL, NULL, NULL) != SQLITE_OK && rc == IOP_OK)
+        rc = iop_mctx_fail(c, err);
+    return rc;
+}
+
+iop_code iop_mctx_segments(const iop_mctx *c, const char *name, const char *create,
+                           iop_seg_build build, void *arg, iop_segs *out, iop_error *err)
+{
+    char prefix[64], key[96];
+    int y0, m0, d0, y1, m1, d1;
+    iop_mctx sub = *c;
+    iop_code rc = seg_table(c, name, create, err);
+
+    iop_date_to_ymd(c->from, &y0, &m0, &d0);
+    iop_date_to_ymd(c->to, &y1, &m1, &d1);
+    /* dimension names and level codes are short (checked against their
+     * lists before a run) */
+    snprintf(prefix, sizeof prefix, "%.24s|%.24s|", c->by ? c->by : "", c->level);
+    if (d0 != 1 || d1 != iop_date_days_in_month(y1, m1) || c->to < c->from) {
+        /* not whole months: the period is its own segment */
+        snprintf(key, sizeof key, "%sP%s|%s", prefix, c->from_s, c->to_s);
+        if (rc == IOP_OK)
+            rc = seg_build(c, name, c, key, build, arg, err);
+        snprintf(out->lo, sizeof out->lo, "%s", key);
+        snprintf(out->hi, sizeof out->hi, "%s", key);
+        return rc;
+    }
+    snprintf(out->lo, sizeof out->lo, "%sM%04d-%02d", prefix, y0, m0);
+    snprintf(out->hi, sizeof out->hi, "%sM%04d-%02d", prefix, y1, m1);
+    for (int y = y0, m = m0; rc == IOP_OK && (y < y1 || (y == y1 && m <= m1));) {
+        sub.from = iop_date_from_ymd(y, m, 1);
+        sub.to = iop_date_from_ymd(y, m, iop_date_days_in_month(y, m));
+        iop_date_format(sub.from, sub.from_s);
+        iop_date_format(sub.to, sub.to_s);
+        snprintf(key, sizeof key, "%sM%04d-%02d", prefix, y, m);
+        rc = seg_build(c, name, &sub, key, build, arg, err);
+        if (++m > 12) {
+            m = 1;
+            y++;
+        }
+    }
+    return rc;
 }
 
 /* The derived view episode_core (episode_facts without the links to the

@@ -29,10 +29,14 @@
 #include "iop/metrics.h"
 #include "iop/stats.h"
 
-/* Per group and client: attended, no_show, cancelled_client, eligible
- * sessions. */
+/* Per segment of the period (iop_mctx_segments()), group and client:
+ * attended, no_show, cancelled_client, eligible sessions. */
+static const char RATE_SEG_CREATE[] =
+    "CREATE TEMP TABLE att_rates_seg (seg TEXT, grp TEXT, client_id TEXT,"
+    " a REAL, b REAL, c REAL, d REAL);"
+    "CREATE INDEX temp.att_rates_seg_seg ON att_rates_seg (seg)";
 static const char RATE_SQL[] =
-    "CREATE TEMP TABLE attendance_rates AS SELECT $GROUP AS grp, e.client_id AS client_id,"
+    "INSERT INTO temp.att_rates_seg SELECT ?5, $GROUP AS grp, e.client_id AS client_id,"
     " total(s.status = 'attended') AS a, total(s.status = 'no_show') AS b,"
     " total(s.status = 'cancelled_client') AS c, total(s.status <> 'cancelled_program') AS d"
     " FROM facts AS e JOIN sessions AS s ON s.episode_id = e.episode_id"
@@ -40,7 +44,7 @@ static const char RATE_SQL[] =
     " AND min(?2, coalesce(e.discharge_date, ?2))"
     " WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
     " AND e.end_date >= ?1"
-    " GROUP BY 1, 2";
+    " GROUP BY 2, 3";
 
 /*
  * Per client: full weeks whose last day is in [from, to], their attended
@@ -49,8 +53,12 @@ static const char RATE_SQL[] =
  * the period: k0 = ceil((from - admit + 1) / 7), at least 1; k1 = the last
  * full week as of min(discharge, to).
  */
+static const char WEEK_SEG_CREATE[] =
+    "CREATE TEMP TABLE att_weeks_seg (seg TEXT, grp TEXT, client_id TEXT,"
+    " a REAL, b REAL, c REAL, d REAL);"
+    "CREATE INDEX temp.att_weeks_seg_seg ON att_weeks_seg (seg)";
 static const char WEEK_SQL[] =
-    "CREATE TEMP TABLE attendance_weeks AS"
+    "INSERT INTO temp.att_weeks_seg"
     " WITH ep AS (SELECT e.episode_id, e.client_id, $GROUP AS grp, e.admit_date,"
     "   CASE WHEN e.age < 18 THEN 360 ELSE 540 END AS need,"
     "   max(1, (CAST(julianday(?1) - julianday(e.admit_date) AS INTEGER) + 7) / 7) AS k0,"
@@ -65,10 +73,17 @@ static const char WEEK_SQL[] =
     "   AND s.session_date BETWEEN date(ep.admit_date, printf('%+d days', 7 * (ep.k0 - 1)))"
     "   AND date(ep.admit_date, printf('%+d days', 7 * ep.k1 - 1))"
     "   WHERE ep.k1 >= ep.k0 GROUP BY ep.episode_id, k)"
-    " SELECT grp, client_id, sum(wk) AS a, sum(m) AS b, sum(met) AS c, sum(over) AS d FROM ("
+    " SELECT ?5, grp, client_id, sum(wk) AS a, sum(m) AS b, sum(met) AS c, sum(over) AS d FROM ("
     "   SELECT grp, client_id, max(0, k1 - k0 + 1) AS wk, 0 AS m, 0 AS met, 0 AS over FROM ep"
     "   UNION ALL SELECT grp, client_id, 0, m, m >= need, m > 1140 FROM w)"
-    " GROUP BY 1, 2";
+    " GROUP BY grp, client_id";
+
+/* The period's totals per group and client, summed over its segments
+ * (%s: the table made of them, then the segments' table). */
+static const char TOTALS_SQL[] =
+    "CREATE TEMP TABLE %s AS SELECT grp, client_id, total(a) AS a, total(b) AS b,"
+    " total(c) AS c, total(d) AS d FROM temp.%s WHERE seg BETWEEN ?5 AND ?6"
+    " GROUP BY grp, client_id";
 
 /* A client's totals from one of the tables above: over all its groups
  * (?4 NULL), or in group ?4; in client order. Weeks keep the clients with
@@ -219,17 +234,37 @@ static iop_code ratio_row(const iop_mctx *c, const char *group, iop_rows *rows,
     return IOP_OK;
 }
 
-/* (Re)creates the per group and client TEMP table `table` with sql (the
- * first call of a run). */
-static iop_code materialize(const iop_mctx *c, const char *table, const char *sql,
-                            iop_error *err)
+/* Builds one segment of the period: the sessions or weeks dated in it. */
+static iop_code build_seg(const iop_mctx *seg, const char *key, void *sql, iop_error *err)
 {
-    char drop[64];
+    return iop_mctx_exec_key(seg, sql, key, err);
+}
+
+/* (Re)creates the per group and client TEMP table `table` (the first
+ * call of a run) from the segments of the period in table `segs`, built
+ * with sql where missing: a month that an earlier call on the connection
+ * built is not read again. */
+static iop_code materialize(const iop_mctx *c, const char *table, const char *segs,
+                            const char *create, const char *sql, iop_error *err)
+{
+    iop_segs sg;
+    sqlite3_stmt *st;
+    char drop[64], make[sizeof TOTALS_SQL + 64];
+    iop_code rc = iop_mctx_segments(c, segs, create, build_seg, (void *)sql, &sg, err);
 
     snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS temp.%s", table);
-    if (sqlite3_exec(c->db, drop, NULL, NULL, NULL) != SQLITE_OK)
-        return iop_mctx_fail(c, err);
-    return iop_mctx_exec(c, sql, err);
+    snprintf(make, sizeof make, TOTALS_SQL, table, segs);
+    if (rc == IOP_OK && sqlite3_exec(c->db, drop, NULL, NULL, NULL) != SQLITE_OK)
+        rc = iop_mctx_fail(c, err);
+    if (rc == IOP_OK)
+        rc = iop_mctx_prepare(c, make, NULL, &st, err);
+    if (rc != IOP_OK)
+        return rc;
+    iop_segs_bind(&sg, st);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = iop_mctx_fail(c, err);
+    sqlite3_finalize(st);
+    return rc;
 }
 
 /* The metrics of the two per client tables. */
@@ -240,7 +275,8 @@ static const char *const WEEKS[] = {"weekly_hours_mean", "asam_hours_met",
 static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     totals t = {0};
-    iop_code rc = group ? IOP_OK : materialize(c, "attendance_rates", RATE_SQL, err);
+    iop_code rc = group ? IOP_OK : materialize(c, "attendance_rates", "att_rates_seg",
+                                                 RATE_SEG_CREATE, RATE_SQL, err);
 
     if (rc == IOP_OK)
         rc = read_totals(c, RATE_READ_SQL, group, &t, err);
@@ -255,7 +291,8 @@ static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_
 static iop_code weeks(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     totals t = {0};
-    iop_code rc = group ? IOP_OK : materialize(c, "attendance_weeks", WEEK_SQL, err);
+    iop_code rc = group ? IOP_OK : materialize(c, "attendance_weeks", "att_weeks_seg",
+                                                 WEEK_SEG_CREATE, WEEK_SQL, err);
 
     if (rc == IOP_OK)
         rc = read_totals(c, WEEK_READ_SQL, group, &t, err);

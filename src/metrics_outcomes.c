@@ -77,16 +77,31 @@ static const char INST_SQL[] =
     " FROM instruments WHERE name = ?1";
 
 /* Every score of the eligible episodes that can be a baseline or a last
- * one (from admit - 7 to discharge), in the order that decides ties; an
- * episode without any comes once with a NULL instrument. */
+ * one (from admit - 7 to discharge), in the order that decides ties, with
+ * the episode's group; an episode without any comes once with a NULL
+ * instrument. */
 static const char SCORES_SQL[] =
     "SELECT e.episode_id, a.instrument, julianday(a.assessed_on) - julianday(e.admit_date),"
-    " a.score FROM facts AS e LEFT JOIN assessments AS a ON a.episode_id = e.episode_id"
+    " a.score, $GROUP FROM facts AS e LEFT JOIN assessments AS a ON a.episode_id = e.episode_id"
     " AND a.assessed_on BETWEEN date(e.admit_date, '-7 days') AND e.discharge_date"
     " WHERE e.level_of_care = ?3 AND e.discharge_date BETWEEN ?1 AND ?2"
     " AND julianday(e.discharge_date) - julianday(e.admit_date) >= 14"
-    " AND (?4 IS NULL OR $GROUP = ?4)"
     " ORDER BY e.episode_id, a.instrument, a.assessed_on, a.assessment_id";
+
+/* The pairs per segment of the period (iop_mctx_segments()): one row per
+ * eligible episode with inst NULL, and one per pair (inst = the index in
+ * NAMES). */
+static const char SEG_CREATE[] =
+    "CREATE TEMP TABLE outcome_seg (seg TEXT, grp TEXT, episode_id TEXT, inst INTEGER,"
+    " base REAL, last REAL);"
+    "CREATE INDEX temp.outcome_seg_seg ON outcome_seg (seg)";
+static const char SEG_INSERT_SQL[] = "INSERT INTO temp.outcome_seg VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/* The period's episodes and pairs of one group (?4; NULL for all), each
+ * instrument's pairs in episode order. */
+static const char SEG_READ_SQL[] =
+    "SELECT inst, base, last FROM temp.outcome_seg WHERE seg BETWEEN ?5 AND ?6"
+    " AND (?4 IS NULL OR grp = ?4) ORDER BY episode_id, inst";
 
 #define IOP_NINST (sizeof NAMES / sizeof NAMES[0])
 
@@ -167,16 +182,6 @@ static int inst_index(const unsigned char *name)
     return -1;
 }
 
-/* Ends the current episode-instrument: a pair when both scores exist. */
-static bool flush(cursor *cur, pairs *p)
-{
-    bool ok = cur->inst < 0 || !cur->has_base || !cur->has_last
-              || pairs_push(&p[cur->inst], cur->base, cur->last);
-    memset(cur, 0, sizeof *cur);
-    cur->inst = -1;
-    return ok;
-}
-
 /* Rows come by day, then assessment_id: the first in the window is the
  * baseline, the last one 14 days or more after it is the last score. */
 static void take(cursor *cur, double day, double score)
@@ -191,51 +196,117 @@ static void take(cursor *cur, double day, double score)
     }
 }
 
-/* Is the row's (episode, instrument) another than the one before? */
-static bool next_key(sqlite3_stmt *st, char **prev, int *which, bool *new_episode)
+/* Writes one row of the segment table: an episode (inst < 0: NULL
+ * instrument and scores) or a pair. */
+static bool seg_put(sqlite3_stmt *ins, const char *grp, const char *id, int which,
+                    double base, double last)
 {
-    const char *id = (const char *)sqlite3_column_text(st, 0);
-    int i = inst_index(sqlite3_column_text(st, 1));
-
-    *new_episode = !*prev || strcmp(*prev, id) != 0;
-    if (*new_episode) {
-        free(*prev);
-        *prev = strdup(id);
+    sqlite3_bind_text(ins, 2, grp, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 3, id, -1, SQLITE_STATIC);
+    for (int j = 4; j <= 6; j++)
+        sqlite3_bind_null(ins, j);
+    if (which >= 0) {
+        sqlite3_bind_int(ins, 4, which);
+        sqlite3_bind_double(ins, 5, base);
+        sqlite3_bind_double(ins, 6, last);
     }
-    bool changed = *new_episode || i != *which;
-    *which = i;
-    return changed;
+    bool ok = sqlite3_step(ins) == SQLITE_DONE;
+    sqlite3_reset(ins);
+    return ok;
 }
 
-/* Streams the eligible episodes of group into one pairs per instrument. */
-static iop_code load_pairs(const iop_mctx *c, const char *group, pairs *p, iop_error *err)
+/* Ends the current episode-instrument: a pair when both scores exist. */
+static bool flush(cursor *cur, sqlite3_stmt *ins, const char *grp, const char *id)
 {
-    sqlite3_stmt *st;
-    char *prev = NULL;
-    cursor cur = {.inst = -1};
-    long eligible = 0;
-    int s = SQLITE_DONE, which = -1;
-    bool fresh, ok = true;
-    iop_code rc = iop_mctx_prepare(c, SCORES_SQL, group, &st, err);
+    bool ok = cur->inst < 0 || !cur->has_base || !cur->has_last
+              || seg_put(ins, grp, id, cur->inst, cur->base, cur->last);
+    memset(cur, 0, sizeof *cur);
+    cur->inst = -1;
+    return ok;
+}
 
+/* Replaces *dst with a copy of src; false when out of memory. */
+static bool keep(char **dst, const unsigned char *src)
+{
+    free(*dst);
+    *dst = strdup(src ? (const char *)src : "");
+    return *dst != NULL;
+}
+
+/* Streams the eligible episodes of one segment, every group, into the
+ * segment table with their pairs. */
+static iop_code build_seg(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
+{
+    sqlite3_stmt *st, *ins = NULL;
+    char *id = NULL, *grp = NULL;
+    cursor cur = {.inst = -1};
+    int s = SQLITE_DONE;
+    bool ok = true;
+    iop_code rc = iop_mctx_prepare(seg, SCORES_SQL, NULL, &st, err);
+
+    (void)arg;
+    if (rc == IOP_OK && sqlite3_prepare_v2(seg->db, SEG_INSERT_SQL, -1, &ins, NULL) != SQLITE_OK)
+        rc = iop_mctx_fail(seg, err);
+    if (rc == IOP_OK)
+        sqlite3_bind_text(ins, 1, key, -1, SQLITE_STATIC);
     while (rc == IOP_OK && ok && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (next_key(st, &prev, &which, &fresh)) {
-            ok = flush(&cur, p) && prev;
+        const char *eid = (const char *)sqlite3_column_text(st, 0);
+        int which = inst_index(sqlite3_column_text(st, 1));
+        bool fresh = !id || strcmp(id, eid) != 0;
+
+        if (fresh || which != cur.inst) {
+            ok = flush(&cur, ins, grp, id);
             cur.inst = which;
         }
-        eligible += fresh;
+        if (ok && fresh) {
+            ok = keep(&id, (const unsigned char *)eid) && keep(&grp, sqlite3_column_text(st, 4))
+                 && seg_put(ins, grp, id, -1, 0, 0);
+        }
         if (which >= 0)
             take(&cur, sqlite3_column_double(st, 2), sqlite3_column_double(st, 3));
     }
-    ok = ok && flush(&cur, p);
-    if (rc == IOP_OK && !ok)
+    ok = ok && flush(&cur, ins, grp, id);
+    if (rc == IOP_OK && (!ok || s != SQLITE_DONE))
+        rc = iop_mctx_fail(seg, err);
+    sqlite3_finalize(st);
+    sqlite3_finalize(ins);
+    free(id);
+    free(grp);
+    return rc;
+}
+
+/* The eligible episodes of group and their pairs, one pairs per
+ * instrument: from the segment table, built first where the period's
+ * segments are missing (a month that an earlier call on the connection
+ * built is not read again). */
+static iop_code load_pairs(const iop_mctx *c, const char *group, pairs *p, iop_error *err)
+{
+    iop_segs sg;
+    sqlite3_stmt *st;
+    long eligible = 0;
+    int s = SQLITE_DONE;
+    bool ok = true;
+    iop_code rc = iop_mctx_segments(c, "outcome_seg", SEG_CREATE, build_seg, NULL, &sg, err);
+
+    if (rc == IOP_OK)
+        rc = iop_mctx_prepare(c, SEG_READ_SQL, group, &st, err);
+    if (rc != IOP_OK)
+        return rc;
+    iop_segs_bind(&sg, st);
+    while (ok && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+            eligible++;
+        else
+            ok = pairs_push(&p[sqlite3_column_int(st, 0)], sqlite3_column_double(st, 1),
+                            sqlite3_column_double(st, 2));
+    }
+    if (!ok)
         rc = iop_metrics_nomem(err);
-    else if (rc == IOP_OK && s != SQLITE_DONE)
+    else if (s != SQLITE_DONE)
         rc = iop_mctx_fail(c, err);
     for (size_t i = 0; i < IOP_NINST; i++)
         p[i].eligible = eligible;
     sqlite3_finalize(st);
-    free(prev);
     return rc;
 }
 
