@@ -23,60 +23,226 @@
  * aggregate SQL statement each. docs/metrics/attendance.md documents each
  * name.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "iop/date.h"
 #include "iop/metrics.h"
 #include "iop/stats.h"
 
-/* Per segment of the period (iop_mctx_segments()), group and client:
- * attended, no_show, cancelled_client, eligible sessions. */
+/*
+ * The two per-episode tables, per segment of the period
+ * (iop_mctx_segments()): rates a = attended, b = no_show, c =
+ * cancelled_client, d = eligible sessions (not cancelled by the program);
+ * weeks a = full weeks, b = their attended minutes, c = weeks that meet
+ * the ASAM hours (540 minutes, 360 under 18), d = weeks over 1,140
+ * minutes. Each is built by streaming one row per session in episode
+ * order and adding up in C: a GROUP BY in SQL sorted every session of the
+ * segment, which took most of the time on 10M sessions.
+ */
 static const char RATE_SEG_CREATE[] =
     "CREATE TEMP TABLE att_rates_seg (seg TEXT, grp TEXT, client_id TEXT,"
     " a REAL, b REAL, c REAL, d REAL);"
     "CREATE INDEX temp.att_rates_seg_seg ON att_rates_seg (seg)";
-static const char RATE_SQL[] =
-    "INSERT INTO temp.att_rates_seg SELECT ?5, $GROUP AS grp, e.client_id AS client_id,"
-    " total(s.status = 'attended') AS a, total(s.status = 'no_show') AS b,"
-    " total(s.status = 'cancelled_client') AS c, total(s.status <> 'cancelled_program') AS d"
-    " FROM facts AS e JOIN sessions AS s ON s.episode_id = e.episode_id"
-    " AND s.session_date BETWEEN max(?1, e.admit_date)"
-    " AND min(?2, coalesce(e.discharge_date, ?2))"
-    " WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
-    " AND e.end_date >= ?1"
-    " GROUP BY 2, 3";
-
-/*
- * Per client: full weeks whose last day is in [from, to], their attended
- * minutes, the weeks that meet the ASAM hours (540 minutes, 360 under 18)
- * and the weeks over 1,140 minutes. k0 .. k1 are an episode's weeks in
- * the period: k0 = ceil((from - admit + 1) / 7), at least 1; k1 = the last
- * full week as of min(discharge, to).
- */
 static const char WEEK_SEG_CREATE[] =
     "CREATE TEMP TABLE att_weeks_seg (seg TEXT, grp TEXT, client_id TEXT,"
     " a REAL, b REAL, c REAL, d REAL);"
     "CREATE INDEX temp.att_weeks_seg_seg ON att_weeks_seg (seg)";
+
+/*
+ * The sessions dated in [from, to] and inside their episode (admit to
+ * discharge, or to `to` when open), episode by episode. `+e.level_of_care`
+ * scans facts in rowid order (218,288 rows on 10M sessions, a few ms), so
+ * the ORDER BY costs no sort.
+ */
+static const char RATE_SQL[] =
+    "SELECT e.rowid, $GROUP, e.client_id, s.status"
+    " FROM facts AS e JOIN sessions AS s ON s.episode_id = e.episode_id"
+    " AND s.session_date BETWEEN max(?1, e.admit_date)"
+    " AND min(?2, coalesce(e.discharge_date, ?2))"
+    " WHERE +e.level_of_care = ?3 AND e.admit_date <= ?2 AND e.end_date >= ?1"
+    " ORDER BY e.rowid";
+
+/*
+ * Every episode overlapping [from, to] with its full weeks whose last day
+ * is in the period (as of `to`), then its attended sessions in those
+ * weeks by date (C finds each one's week: week 1 is the admit day to day
+ * 6; julianday() per session in SQL took a third of the time). k0 .. k1 are
+ * the episode's weeks in the period: k0 = ceil((from - admit + 1) / 7), at
+ * least 1; k1 = the last full week as of min(discharge, to). An episode
+ * without such sessions comes once, with a NULL week.
+ */
 static const char WEEK_SQL[] =
-    "INSERT INTO temp.att_weeks_seg"
-    " WITH ep AS (SELECT e.episode_id, e.client_id, $GROUP AS grp, e.admit_date,"
+    "WITH ep AS (SELECT e.rowid AS rid, e.episode_id, e.client_id, $GROUP AS grp, e.admit_date,"
     "   CASE WHEN e.age < 18 THEN 360 ELSE 540 END AS need,"
     "   max(1, (CAST(julianday(?1) - julianday(e.admit_date) AS INTEGER) + 7) / 7) AS k0,"
     "   CAST((min(julianday(?2), julianday(coalesce(e.discharge_date, ?2)))"
     "     - julianday(e.admit_date) + 1) / 7 AS INTEGER) AS k1"
-    " FROM facts AS e WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
-    " AND e.end_date >= ?1),"
-    " w AS (SELECT ep.client_id, ep.grp, ep.need,"
-    "   CAST((julianday(s.session_date) - julianday(ep.admit_date)) / 7 AS INTEGER) AS k,"
-    "   sum(s.minutes) AS m"
-    "   FROM ep JOIN sessions AS s ON s.episode_id = ep.episode_id AND s.status = 'attended'"
+    " FROM facts AS e WHERE +e.level_of_care = ?3 AND e.admit_date <= ?2"
+    " AND e.end_date >= ?1)"
+    " SELECT ep.rid, ep.grp, ep.client_id, ep.need, max(0, ep.k1 - ep.k0 + 1),"
+    "   s.session_date, s.minutes, ep.admit_date"
+    " FROM ep LEFT JOIN sessions AS s ON s.episode_id = ep.episode_id AND s.status = 'attended'"
     "   AND s.session_date BETWEEN date(ep.admit_date, printf('%+d days', 7 * (ep.k0 - 1)))"
     "   AND date(ep.admit_date, printf('%+d days', 7 * ep.k1 - 1))"
-    "   WHERE ep.k1 >= ep.k0 GROUP BY ep.episode_id, k)"
-    " SELECT ?5, grp, client_id, sum(wk) AS a, sum(m) AS b, sum(met) AS c, sum(over) AS d FROM ("
-    "   SELECT grp, client_id, max(0, k1 - k0 + 1) AS wk, 0 AS m, 0 AS met, 0 AS over FROM ep"
-    "   UNION ALL SELECT grp, client_id, 0, m, m >= need, m > 1140 FROM w)"
-    " GROUP BY grp, client_id";
+    " ORDER BY ep.rid, s.session_date";
+
+static const char SEG_INSERT_SQL[] = "INSERT INTO temp.%s VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+/* One episode's totals while its rows stream by. */
+typedef struct episode_acc {
+    sqlite3_int64 rid;
+    bool open;                  /* an episode is being added up */
+    char *grp, *client;
+    double v[4];                /* the table's a, b, c, d */
+    long week, need;            /* weeks: the week being added up (0: none) */
+    long admit;                 /* weeks: the admit day */
+    double minutes;
+} episode_acc;
+
+/* Ends the week being added up into v. */
+static void week_end(episode_acc *a)
+{
+    if (a->week) {
+        a->v[1] += a->minutes;
+        a->v[2] += a->minutes >= (double)a->need;
+        a->v[3] += a->minutes > 1140;
+    }
+    a->week = 0;
+    a->minutes = 0;
+}
+
+/* Writes the episode being added up as one row of the segment table. */
+static bool episode_put(sqlite3_stmt *ins, episode_acc *a)
+{
+    if (!a->open)
+        return true;
+    sqlite3_bind_text(ins, 2, a->grp, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 3, a->client, -1, SQLITE_STATIC);
+    for (int j = 0; j < 4; j++)
+        sqlite3_bind_double(ins, 4 + j, a->v[j]);
+    bool ok = sqlite3_step(ins) == SQLITE_DONE;
+    sqlite3_reset(ins);
+    a->open = false;
+    return ok;
+}
+
+/* Replaces *dst with a copy of column j of st; false when out of memory. */
+static bool keep_text(char **dst, sqlite3_stmt *st, int j)
+{
+    const unsigned char *t = sqlite3_column_text(st, j);
+
+    free(*dst);
+    *dst = strdup(t ? (const char *)t : "");
+    return *dst != NULL;
+}
+
+/* Starts the row's episode (columns 0 rid, 1 group, 2 client) when it
+ * is another than the one being added up; false when out of memory or
+ * the row could not be written. */
+static bool episode_next(sqlite3_stmt *st, sqlite3_stmt *ins, episode_acc *a, bool *fresh)
+{
+    sqlite3_int64 rid = sqlite3_column_int64(st, 0);
+
+    *fresh = !a->open || rid != a->rid;
+    if (!*fresh)
+        return true;
+    week_end(a);
+    if (!episode_put(ins, a) || !keep_text(&a->grp, st, 1) || !keep_text(&a->client, st, 2))
+        return false;
+    memset(a->v, 0, sizeof a->v);
+    a->rid = rid;
+    a->open = true;
+    return true;
+}
+
+/* Adds one session row of RATE_SQL. */
+static void rate_row(sqlite3_stmt *st, episode_acc *a, bool fresh)
+{
+    const char *status = (const char *)sqlite3_column_text(st, 3);
+
+    (void)fresh;
+    if (!status)
+        return;
+    a->v[0] += strcmp(status, "attended") == 0;
+    a->v[1] += strcmp(status, "no_show") == 0;
+    a->v[2] += strcmp(status, "cancelled_client") == 0;
+    a->v[3] += strcmp(status, "cancelled_program") != 0;
+}
+
+/* Column j of st as a day number; false when NULL or not a date (the
+ * load stores only valid ISO dates). */
+static bool column_day(sqlite3_stmt *st, int j, long *day)
+{
+    const char *t = (const char *)sqlite3_column_text(st, j);
+
+    return t && iop_date_parse(t, (size_t)sqlite3_column_bytes(st, j), day);
+}
+
+/* Adds one row of WEEK_SQL: the episode's weeks once, then the session's
+ * minutes to its week. */
+static void week_row(sqlite3_stmt *st, episode_acc *a, bool fresh)
+{
+    long day;
+
+    if (fresh) {
+        a->need = sqlite3_column_int64(st, 3);
+        a->v[0] = sqlite3_column_double(st, 4);
+        if (!column_day(st, 7, &a->admit))
+            a->admit = LONG_MIN;
+    }
+    if (a->admit == LONG_MIN || !column_day(st, 5, &day))
+        return;
+    long k = (day - a->admit) / 7 + 1;
+    if (k != a->week) {
+        week_end(a);
+        a->week = k;
+    }
+    a->minutes += sqlite3_column_double(st, 6);
+}
+
+/* What one of the two tables is built from. */
+typedef struct seg_kind {
+    const char *table, *sql;
+    void (*row)(sqlite3_stmt *st, episode_acc *a, bool fresh);
+} seg_kind;
+
+static const seg_kind RATE_KIND = {"att_rates_seg", RATE_SQL, rate_row};
+static const seg_kind WEEK_KIND = {"att_weeks_seg", WEEK_SQL, week_row};
+
+/* Builds one segment of a table: its rows stream by episode, each
+ * episode becomes one row. */
+static iop_code build_seg(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
+{
+    const seg_kind *k = arg;
+    sqlite3_stmt *st, *ins = NULL;
+    episode_acc a = {0};
+    char sql[sizeof SEG_INSERT_SQL + 32];
+    int s = SQLITE_DONE;
+    bool ok = true, fresh;
+    iop_code rc = iop_mctx_prepare(seg, k->sql, NULL, &st, err);
+
+    snprintf(sql, sizeof sql, SEG_INSERT_SQL, k->table);
+    if (rc == IOP_OK && sqlite3_prepare_v2(seg->db, sql, -1, &ins, NULL) != SQLITE_OK)
+        rc = iop_mctx_fail(seg, err);
+    if (rc == IOP_OK)
+        sqlite3_bind_text(ins, 1, key, -1, SQLITE_STATIC);
+    while (rc == IOP_OK && ok && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        ok = episode_next(st, ins, &a, &fresh);
+        if (ok)
+            k->row(st, &a, fresh);
+    }
+    week_end(&a);
+    ok = ok && episode_put(ins, &a);
+    if (rc == IOP_OK && (!ok || s != SQLITE_DONE))
+        rc = iop_mctx_fail(seg, err);
+    sqlite3_finalize(st);
+    sqlite3_finalize(ins);
+    free(a.grp);
+    free(a.client);
+    return rc;
+}
 
 /* The period's totals per group and client, summed over its segments
  * (%s: the table made of them, then the segments' table). */
@@ -234,23 +400,18 @@ static iop_code ratio_row(const iop_mctx *c, const char *group, iop_rows *rows,
     return IOP_OK;
 }
 
-/* Builds one segment of the period: the sessions or weeks dated in it. */
-static iop_code build_seg(const iop_mctx *seg, const char *key, void *sql, iop_error *err)
-{
-    return iop_mctx_exec_key(seg, sql, key, err);
-}
-
 /* (Re)creates the per group and client TEMP table `table` (the first
- * call of a run) from the segments of the period in table `segs`, built
- * with sql where missing: a month that an earlier call on the connection
- * built is not read again. */
-static iop_code materialize(const iop_mctx *c, const char *table, const char *segs,
-                            const char *create, const char *sql, iop_error *err)
+ * call of a run) from the period's segments of kind's table (made with
+ * create), built where missing: a month that an earlier call on the
+ * connection built is not read again. */
+static iop_code materialize(const iop_mctx *c, const char *table, const char *create,
+                            const seg_kind *kind, iop_error *err)
 {
     iop_segs sg;
     sqlite3_stmt *st;
     char drop[64], make[sizeof TOTALS_SQL + 64];
-    iop_code rc = iop_mctx_segments(c, segs, create, build_seg, (void *)sql, &sg, err);
+    const char *segs = kind->table;
+    iop_code rc = iop_mctx_segments(c, segs, create, build_seg, (void *)kind, &sg, err);
 
     snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS temp.%s", table);
     snprintf(make, sizeof make, TOTALS_SQL, table, segs);
@@ -275,8 +436,8 @@ static const char *const WEEKS[] = {"weekly_hours_mean", "asam_hours_met",
 static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     totals t = {0};
-    iop_code rc = group ? IOP_OK : materialize(c, "attendance_rates", "att_rates_seg",
-                                                 RATE_SEG_CREATE, RATE_SQL, err);
+    iop_code rc = group ? IOP_OK : materialize(c, "attendance_rates", RATE_SEG_CREATE,
+                                                 &RATE_KIND, err);
 
     if (rc == IOP_OK)
         rc = read_totals(c, RATE_READ_SQL, group, &t, err);
@@ -291,8 +452,8 @@ static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_
 static iop_code weeks(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     totals t = {0};
-    iop_code rc = group ? IOP_OK : materialize(c, "attendance_weeks", "att_weeks_seg",
-                                                 WEEK_SEG_CREATE, WEEK_SQL, err);
+    iop_code rc = group ? IOP_OK : materialize(c, "attendance_weeks", WEEK_SEG_CREATE,
+                                                 &WEEK_KIND, err);
 
     if (rc == IOP_OK)
         rc = read_totals(c, WEEK_READ_SQL, group, &t, err);

@@ -27,12 +27,19 @@
 #include "iop/stats.h"
 
 /*
- * Per week (0 for the whole period) and client: screens and negatives.
- * A positive counts as negative when its substances are all 'opioids'
- * and the episode's MOUD is buprenorphine or methadone.
+ * Per segment of the period (iop_mctx_segments()), group, week (0 for
+ * the whole segment) and client: screens and negatives. A positive counts
+ * as negative when its substances are all 'opioids' and the episode's MOUD
+ * is buprenorphine or methadone. The week is the treatment week of the
+ * screen, so a client's totals add up over the segments.
  */
-static const char UDS_SQL[] =
-    "WITH u AS (SELECT e.client_id,"
+static const char UDS_SEG_CREATE[] =
+    "CREATE TEMP TABLE uds_seg (seg TEXT, grp TEXT, k INTEGER, client_id TEXT,"
+    " n REAL, neg REAL);"
+    "CREATE INDEX temp.uds_seg_seg ON uds_seg (seg)";
+static const char UDS_SEG_SQL[] =
+    "INSERT INTO temp.uds_seg"
+    " WITH u AS (SELECT $GROUP AS grp, e.client_id,"
     "   CAST((julianday(d.collected_on) - julianday(e.admit_date)) / 7 AS INTEGER) + 1 AS k,"
     "   (d.result = 'negative' OR (d.result = 'positive'"
     "     AND e.moud IN ('buprenorphine', 'methadone') AND d.substances IS NOT NULL"
@@ -40,11 +47,16 @@ static const char UDS_SQL[] =
     "   FROM facts AS e JOIN drug_screens AS d ON d.episode_id = e.episode_id"
     "   AND d.collected_on BETWEEN max(?1, e.admit_date) AND min(?2, coalesce(e.discharge_date, ?2))"
     "   WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
-    "   AND e.end_date >= ?1"
-    "   AND (?4 IS NULL OR $GROUP = ?4))"
-    " SELECT 0, count(*), total(neg) FROM u GROUP BY client_id"
-    " UNION ALL SELECT k, count(*), total(neg) FROM u WHERE k <= 12 GROUP BY k, client_id"
-    " ORDER BY 1";
+    "   AND e.end_date >= ?1)"
+    " SELECT ?5, grp, 0, client_id, count(*), total(neg) FROM u GROUP BY grp, client_id"
+    " UNION ALL SELECT ?5, grp, k, client_id, count(*), total(neg) FROM u WHERE k <= 12"
+    " GROUP BY grp, k, client_id";
+
+/* The period's totals of one group (?4; NULL for all) per week and
+ * client, weeks in order. */
+static const char UDS_SQL[] =
+    "SELECT k, total(n), total(neg) FROM temp.uds_seg WHERE seg BETWEEN ?5 AND ?6"
+    " AND (?4 IS NULL OR grp = ?4) GROUP BY k, client_id ORDER BY k, client_id";
 
 /*
  * Discharges in [from - ?6, to - ?6] and the first reached contact on
@@ -143,14 +155,27 @@ static iop_code uds_flush(const iop_mctx *c, const char *group, iop_rows *rows,
     return rc;
 }
 
+/* Builds one segment of uds_seg (every group). */
+static iop_code build_seg(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
+{
+    (void)arg;
+    return iop_mctx_exec_key(seg, UDS_SEG_SQL, key, err);
+}
+
 /* Rows arrive ordered by week: 0 (all), 1 .. 12; empty weeks get n = 0. */
 static iop_code screens(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     sqlite3_stmt *st;
     unit_totals t = {0};
     int done = 0, s = SQLITE_DONE;
-    iop_code rc = iop_mctx_prepare(c, UDS_SQL, group, &st, err);
+    iop_segs sg;
+    iop_code rc = iop_mctx_segments(c, "uds_seg", UDS_SEG_CREATE, build_seg, NULL, &sg, err);
 
+    if (rc == IOP_OK)
+        rc = iop_mctx_prepare(c, UDS_SQL, group, &st, err);
+    if (rc != IOP_OK)
+        return rc;
+    iop_segs_bind(&sg, st);
     while (rc == IOP_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
         int k = sqlite3_column_int(st, 0);
         if (k < 0)
