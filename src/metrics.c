@@ -326,8 +326,8 @@ iop_code iop_mctx_exec_key(const iop_mctx *c, const char *sql, const char *key,
 
 void iop_segs_bind(const iop_segs *s, sqlite3_stmt *st)
 {
-    sqlite3_bind_text(st, 5, s->lo, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, s->hi, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, s->lo, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, s->hi, -1, SQLITE_TRANSIENT);
 }
 
 /* Runs one statement with ?1 = name and ?2 = seg; *row is whether it

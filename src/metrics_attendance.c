@@ -262,25 +262,33 @@ static const char WEEK_READ_SQL[] =
     " WHERE ?4 IS NULL OR grp = ?4 GROUP BY client_id HAVING total(a) > 0 ORDER BY client_id";
 
 /*
- * Index admissions in [from - ?5, to - ?5]: how many, how many initiated
- * (an attended session inside the episode on the admit day or the 13
- * after) and how many engaged (attended sessions on two or more distinct
- * dates in (initiation, initiation + 34], inside the episode).
+ * Per segment of the period (iop_mctx_segments()) and group: index
+ * admissions in [from - ?6, to - ?6], how many initiated (an attended
+ * session inside the episode on the admit day or the 13 after) and how
+ * many engaged (attended sessions on two or more distinct dates in
+ * (initiation, initiation + 34], inside the episode). The segments'
+ * windows of admissions tile the period's, so the counts add up.
  */
+static const char IET_SEG_CREATE[] =
+    "CREATE TEMP TABLE %s (seg TEXT, grp TEXT, n REAL, init REAL, eng REAL);"
+    "CREATE INDEX temp.%s_seg ON %s (seg)";
 static const char IET_SQL[] =
-    "WITH ix AS (SELECT e.episode_id, e.admit_date,"
+    "INSERT INTO temp.%s"
+    " WITH ix AS (SELECT e.episode_id, e.admit_date, $GROUP AS grp,"
     "   coalesce(e.discharge_date, '9999-12-31') AS dis"
     "   FROM facts AS e WHERE e.level_of_care = ?3"
-    "   AND e.admit_date BETWEEN date(?1, printf('-%d days', ?5)) AND date(?2, printf('-%d days', ?5))"
-    "   AND (?4 IS NULL OR $GROUP = ?4)),"
-    " init AS (SELECT ix.episode_id, ix.dis, (SELECT min(s.session_date) FROM sessions AS s"
+    "   AND e.admit_date BETWEEN date(?1, printf('-%%d days', ?6)) AND date(?2, printf('-%%d days', ?6))),"
+    " init AS (SELECT ix.grp, ix.episode_id, ix.dis, (SELECT min(s.session_date) FROM sessions AS s"
     "   WHERE s.episode_id = ix.episode_id AND s.status = 'attended'"
     "   AND s.session_date BETWEEN ix.admit_date AND min(ix.dis, date(ix.admit_date, '+13 days'))) AS d0"
     "   FROM ix)"
-    " SELECT count(*), count(d0), total((SELECT count(DISTINCT s.session_date) FROM sessions AS s"
+    " SELECT ?5, grp, count(*), count(d0), total((SELECT count(DISTINCT s.session_date) FROM sessions AS s"
     "   WHERE s.episode_id = init.episode_id AND s.status = 'attended'"
     "   AND s.session_date > init.d0 AND s.session_date <= min(init.dis, date(init.d0, '+34 days'))) >= 2)"
-    " FROM init";
+    " FROM init GROUP BY grp";
+static const char IET_READ_SQL[] =
+    "SELECT total(n), total(init), total(eng) FROM temp.%s"
+    " WHERE seg BETWEEN ?5 AND ?6 AND (?4 IS NULL OR grp = ?4)";
 
 /*
  * Clients with an episode at the level open on `to` whose last two
@@ -466,32 +474,68 @@ static iop_code weeks(const iop_mctx *c, const char *group, iop_rows *rows, iop_
     return rc;
 }
 
-/* Index admissions, initiated, engaged for the window of w days. */
-static iop_code iet_counts(const iop_mctx *c, const char *group, int w, long out[3],
-                           iop_error *err)
-{
-    sqlite3_stmt *st;
-    iop_code rc = iop_mctx_prepare(c, IET_SQL, group, &st, err);
+/* One IET window: its days and its segment table. */
+typedef struct iet_window {
+    int days;
+    const char *table;
+} iet_window;
 
+/* Builds one segment of an IET window's table (every group). */
+static iop_code iet_build(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
+{
+    const iet_window *w = arg;
+    char *sql = sqlite3_mprintf(IET_SQL, w->table);
+    sqlite3_stmt *st;
+    iop_code rc;
+
+    if (!sql)
+        return iop_metrics_nomem(err);
+    rc = iop_mctx_prepare(seg, sql, NULL, &st, err);
+    sqlite3_free(sql);
     if (rc != IOP_OK)
         return rc;
-    sqlite3_bind_int(st, 5, w);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return iop_mctx_fail(c, err);
+    sqlite3_bind_text(st, 5, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, w->days);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = iop_mctx_fail(seg, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Index admissions, initiated, engaged of group for window w. */
+static iop_code iet_counts(const iop_mctx *c, const char *group, const iet_window *w,
+                           long out[3], iop_error *err)
+{
+    iop_segs sg;
+    sqlite3_stmt *st = NULL;
+    char *create = sqlite3_mprintf(IET_SEG_CREATE, w->table, w->table, w->table);
+    char *read = sqlite3_mprintf(IET_READ_SQL, w->table);
+    iop_code rc = create && read ? IOP_OK : iop_metrics_nomem(err);
+
+    if (rc == IOP_OK)
+        rc = iop_mctx_segments(c, w->table, create, iet_build, (void *)w, &sg, err);
+    if (rc == IOP_OK)
+        rc = iop_mctx_prepare(c, read, group, &st, err);
+    if (rc == IOP_OK) {
+        iop_segs_bind(&sg, st);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            rc = iop_mctx_fail(c, err);
     }
-    for (int j = 0; j < 3; j++)
+    for (int j = 0; j < 3 && rc == IOP_OK; j++)
         out[j] = (long)sqlite3_column_double(st, j);
     sqlite3_finalize(st);
-    return IOP_OK;
+    sqlite3_free(create);
+    sqlite3_free(read);
+    return rc;
 }
 
 /* Initiation reads the 13-day window (numerator: initiated), engagement
  * the 47-day one (numerator: engaged); each only when wanted. */
 static iop_code iet(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
-    static const struct { const char *name; int days, num; } IET[] = {
-        {"iet_initiation", 13, 1}, {"iet_engagement", 47, 2}};
+    static const iet_window W13 = {13, "iet_seg_13"}, W47 = {47, "iet_seg_47"};
+    static const struct { const char *name; const iet_window *w; int num; } IET[] = {
+        {"iet_initiation", &W13, 1}, {"iet_engagement", &W47, 2}};
 
     for (size_t i = 0; i < sizeof IET / sizeof IET[0]; i++) {
         long v[3];
@@ -500,7 +544,7 @@ static iop_code iet(const iop_mctx *c, const char *group, iop_rows *rows, iop_er
 
         if (!iop_mctx_wants(c, IET[i].name))
             continue;
-        if ((rc = iet_counts(c, group, IET[i].days, v, err)) != IOP_OK)
+        if ((rc = iet_counts(c, group, IET[i].w, v, err)) != IOP_OK)
             return rc;
         if (!(r = iop_rows_add(rows, c, IET[i].name, group)))
             return iop_metrics_nomem(err);

@@ -59,34 +59,43 @@ static const char UDS_SQL[] =
     " AND (?4 IS NULL OR grp = ?4) GROUP BY k, client_id ORDER BY k, client_id";
 
 /*
- * Discharges in [from - ?6, to - ?6] and the first reached contact on
- * days ?5 .. ?6 after each (by date, then followup_id).
+ * Per segment of the period (iop_mctx_segments()), one row per discharge
+ * in [from - ?7, to - ?7] (every group) with the first reached contact on
+ * days ?6 .. ?7 after it (by date, then followup_id): whether there is
+ * one, and its three items and rating. The segments' windows of
+ * discharges tile the period's, so the rows add up. One table per window
+ * (%s).
  */
-#define FIRST_CONTACT \
-    "WITH ix AS (SELECT e.episode_id, e.discharge_date FROM facts AS e" \
-    "   WHERE e.level_of_care = ?3 AND e.discharge_date" \
-    "   BETWEEN date(?1, printf('-%d days', ?6)) AND date(?2, printf('-%d days', ?6))" \
-    "   AND (?4 IS NULL OR $GROUP = ?4))," \
-    " fc AS (SELECT (SELECT f.followup_id FROM followups AS f" \
-    "   WHERE f.episode_id = ix.episode_id AND f.reached = 1 AND f.contacted_on" \
-    "   BETWEEN date(ix.discharge_date, printf('+%d days', ?5))" \
-    "   AND date(ix.discharge_date, printf('+%d days', ?6))" \
+static const char FU_SEG_CREATE[] =
+    "CREATE TEMP TABLE %s (seg TEXT, grp TEXT, discharge_date TEXT, rid INTEGER,"
+    " reached INTEGER, abstinent, employed, housed, satisfaction);"
+    "CREATE INDEX temp.%s_seg ON %s (seg)";
+static const char FU_SEG_SQL[] =
+    "INSERT INTO temp.%s"
+    " WITH ix AS (SELECT e.rowid AS rid, e.episode_id, e.discharge_date, $GROUP AS grp"
+    "   FROM facts AS e WHERE e.level_of_care = ?3 AND e.discharge_date"
+    "   BETWEEN date(?1, printf('-%%d days', ?7)) AND date(?2, printf('-%%d days', ?7))),"
+    " fc AS (SELECT ix.*, (SELECT f.followup_id FROM followups AS f"
+    "   WHERE f.episode_id = ix.episode_id AND f.reached = 1 AND f.contacted_on"
+    "   BETWEEN date(ix.discharge_date, printf('+%%d days', ?6))"
+    "   AND date(ix.discharge_date, printf('+%%d days', ?7))"
     "   ORDER BY f.contacted_on, f.followup_id LIMIT 1) AS fid FROM ix)"
-
-/* Discharges, reached, then known and yes of the three items. */
-static const char REACH_SQL[] =
-    FIRST_CONTACT
-    " SELECT count(*), count(fc.fid),"
-    " count(u.abstinent), total(u.abstinent = 1),"
-    " count(u.employed_or_school), total(u.employed_or_school = 1),"
-    " count(u.stable_housing), total(u.stable_housing = 1)"
+    " SELECT ?5, fc.grp, fc.discharge_date, fc.rid, fc.fid IS NOT NULL, u.abstinent,"
+    " u.employed_or_school, u.stable_housing, u.satisfaction"
     " FROM fc LEFT JOIN followups AS u ON u.followup_id = fc.fid";
 
-/* The ratings of the first reached contacts that have one. */
+/* Discharges, reached, then known and yes of the three items, of group
+ * ?4 (NULL: all). */
+static const char REACH_SQL[] =
+    "SELECT count(*), total(reached), count(abstinent), total(abstinent = 1),"
+    " count(employed), total(employed = 1), count(housed), total(housed = 1)"
+    " FROM temp.%s WHERE seg BETWEEN ?5 AND ?6 AND (?4 IS NULL OR grp = ?4)";
+
+/* The ratings of the first reached contacts that have one, in the order
+ * of the discharges. */
 static const char RATING_SQL[] =
-    FIRST_CONTACT
-    " SELECT u.satisfaction FROM fc JOIN followups AS u ON u.followup_id = fc.fid"
-    " WHERE u.satisfaction IS NOT NULL";
+    "SELECT satisfaction FROM temp.%s WHERE seg BETWEEN ?5 AND ?6"
+    " AND (?4 IS NULL OR grp = ?4) AND satisfaction IS NOT NULL ORDER BY discharge_date, rid";
 
 /* ---- drug screens ------------------------------------------------------- */
 
@@ -210,25 +219,68 @@ const iop_section iop_section_screens = {"screens", screen_figures, NULL, SCREEN
 
 /* ---- after discharge ---------------------------------------------------- */
 
-static iop_code prepare_window(const iop_mctx *c, const char *sql, const char *group,
-                               int lo, int hi, sqlite3_stmt **st, iop_error *err)
+/* A window of days after discharge and its segment table. */
+typedef struct fu_window {
+    int lo, hi;
+    const char *table;
+} fu_window;
+
+static const fu_window W30 = {23, 37, "fu_seg_30d"}, W90 = {76, 104, "fu_seg_90d"},
+                       W0 = {0, 7, "fu_seg_0d"};
+
+/* Builds one segment of a window's table. */
+static iop_code fu_build(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
 {
-    iop_code rc = iop_mctx_prepare(c, sql, group, st, err);
-    if (rc == IOP_OK) {
-        sqlite3_bind_int(*st, 5, lo);
-        sqlite3_bind_int(*st, 6, hi);
-    }
+    const fu_window *w = arg;
+    char *sql = sqlite3_mprintf(FU_SEG_SQL, w->table);
+    sqlite3_stmt *st;
+    iop_code rc;
+
+    if (!sql)
+        return iop_metrics_nomem(err);
+    rc = iop_mctx_prepare(seg, sql, NULL, &st, err);
+    sqlite3_free(sql);
+    if (rc != IOP_OK)
+        return rc;
+    sqlite3_bind_text(st, 5, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, w->lo);
+    sqlite3_bind_int(st, 7, w->hi);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = iop_mctx_fail(seg, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Prepares sql (a read of a window's table, %s) for group over the
+ * period's segments, built first where missing. */
+static iop_code prepare_window(const iop_mctx *c, const char *sql, const char *group,
+                               const fu_window *w, sqlite3_stmt **st, iop_error *err)
+{
+    iop_segs sg;
+    char *create = sqlite3_mprintf(FU_SEG_CREATE, w->table, w->table, w->table);
+    char *read = sqlite3_mprintf(sql, w->table);
+    iop_code rc = create && read ? IOP_OK : iop_metrics_nomem(err);
+
+    *st = NULL;
+    if (rc == IOP_OK)
+        rc = iop_mctx_segments(c, w->table, create, fu_build, (void *)w, &sg, err);
+    if (rc == IOP_OK)
+        rc = iop_mctx_prepare(c, read, group, st, err);
+    if (rc == IOP_OK)
+        iop_segs_bind(&sg, *st);
+    sqlite3_free(create);
+    sqlite3_free(read);
     return rc;
 }
 
 /* The reach and the three items of one window; names[0..3]. */
-static iop_code reach(const iop_mctx *c, const char *group, iop_rows *rows, int lo, int hi,
-                      const char *const names[4], iop_error *err)
+static iop_code reach(const iop_mctx *c, const char *group, iop_rows *rows,
+                      const fu_window *w, const char *const names[4], iop_error *err)
 {
     sqlite3_stmt *st;
     long v[8];
     iop_row *r;
-    iop_code rc = prepare_window(c, REACH_SQL, group, lo, hi, &st, err);
+    iop_code rc = prepare_window(c, REACH_SQL, group, w, &st, err);
 
     if (rc != IOP_OK)
         return rc;
@@ -251,13 +303,13 @@ static iop_code reach(const iop_mctx *c, const char *group, iop_rows *rows, int 
 }
 
 /* Reads the ratings of a window into a growing array. */
-static iop_code ratings(const iop_mctx *c, const char *group, int lo, int hi, double **out,
-                        size_t *n, iop_error *err)
+static iop_code ratings(const iop_mctx *c, const char *group, const fu_window *w,
+                        double **out, size_t *n, iop_error *err)
 {
     sqlite3_stmt *st;
     size_t cap = 0;
     int s = SQLITE_DONE;
-    iop_code rc = prepare_window(c, RATING_SQL, group, lo, hi, &st, err);
+    iop_code rc = prepare_window(c, RATING_SQL, group, w, &st, err);
 
     *out = NULL;
     *n = 0;
@@ -280,13 +332,14 @@ static iop_code ratings(const iop_mctx *c, const char *group, int lo, int hi, do
 
 /* A mean rating with its t interval (R t.test(x)$conf.int). */
 static iop_code rating_row(const iop_mctx *c, const char *group, iop_rows *rows,
-                           const char *metric, const char *at, int lo, int hi, iop_error *err)
+                           const char *metric, const char *at, const fu_window *w,
+                           iop_error *err)
 {
     double *x;
     size_t n;
     iop_stats_ttest t;
     iop_row *r;
-    iop_code rc = ratings(c, group, lo, hi, &x, &n, err);
+    iop_code rc = ratings(c, group, w, &x, &n, err);
     iop_stats_status s = rc == IOP_OK ? iop_stats_ttest_paired(x, NULL, n, &t) : IOP_STATS_EMPTY;
 
     free(x);
@@ -322,15 +375,15 @@ static iop_code followup_figures(const iop_mctx *c, const char *group, iop_rows 
 
     /* a part runs only when the caller wants one of its metrics */
     if (iop_mctx_wants_any(c, d30, 4))
-        rc = reach(c, group, rows, 23, 37, d30, err);
+        rc = reach(c, group, rows, &W30, d30, err);
     if (rc == IOP_OK && iop_mctx_wants_any(c, d90, 4))
-        rc = reach(c, group, rows, 76, 104, d90, err);
+        rc = reach(c, group, rows, &W90, d90, err);
     if (rc == IOP_OK && mean)
-        rc = rating_row(c, group, rows, "satisfaction_mean", "30d", 23, 37, err);
+        rc = rating_row(c, group, rows, "satisfaction_mean", "30d", &W30, err);
     if (rc == IOP_OK && mean)
-        rc = rating_row(c, group, rows, "satisfaction_mean", "90d", 76, 104, err);
+        rc = rating_row(c, group, rows, "satisfaction_mean", "90d", &W90, err);
     if (rc == IOP_OK && iop_mctx_wants(c, "satisfaction_at_discharge"))
-        rc = rating_row(c, group, rows, "satisfaction_at_discharge", "", 0, 7, err);
+        rc = rating_row(c, group, rows, "satisfaction_at_discharge", "", &W0, err);
     return rc;
 }
 

@@ -177,7 +177,7 @@ iop_code iop_mctx_segments(const iop_mctx *c, const char *name, const char *crea
 /* Runs sql as iop_mctx_exec() with ?5 bound to key: a build's INSERT. */
 iop_code iop_mctx_exec_key(const iop_mctx *c, const char *sql, const char *key,
                            iop_error *err);
-/* Binds ?5 and ?6 of st to the period's segment keys (after prepare). */
+/* Binds ?5 and ?6 of st to the period's segment keys (copies). */
 void iop_segs_bind(const iop_segs *s, sqlite3_stmt *st);
 /*
  * Prepares sql as iop_mctx_prepare() (no group) and runs it to the end:
