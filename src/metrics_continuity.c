@@ -46,30 +46,24 @@
 static const char WINDOW_SQL[] =
     "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'continuity_window_days'";
 
-static const char DROP_LINKS_SQL[] =
-    "DROP TABLE IF EXISTS temp.continuity_order; DROP TABLE IF EXISTS temp.continuity_links;"
-    "CREATE TEMP TABLE continuity_order (pos INTEGER PRIMARY KEY, episode_id, client_id,"
-    " level_of_care, admit_date, discharge_date, discharge_reason, intensity, grp)";
+static const char DROP_LINKS_SQL[] = "DROP TABLE IF EXISTS temp.continuity_links";
 
-/* The episodes admitted by `to`, numbered in the client's order. */
-static const char ORDER_SQL[] =
-    "INSERT INTO continuity_order SELECT row_number() OVER (ORDER BY e.client_id,"
-    " e.admit_date, e.intensity DESC, e.episode_id), e.episode_id, e.client_id,"
-    " e.level_of_care, e.admit_date, e.discharge_date, e.discharge_reason, e.intensity,"
-    " $GROUP FROM facts AS e";
-
-/* Each episode with its neighbours in the order (n_: the following
- * episode, p_: the one before; a self-join on pos is much faster than
- * several LEAD / LAG over text). */
+/* Each episode with its neighbours in the client's order (n_: the
+ * following episode, p_: the one before). `facts` is written in that
+ * order (metrics.c), so its rowid is the position (pos) and a neighbour
+ * is one rowid away: a self-join on rowid is much faster than several
+ * LEAD / LAG over text. */
 static const char LINKS_SQL[] =
-    "CREATE TEMP TABLE continuity_links AS SELECT o.*, l.wm, l.number,"
+    "CREATE TEMP TABLE continuity_links AS SELECT e.rowid AS pos, e.episode_id, e.client_id,"
+    " e.level_of_care, e.admit_date, e.discharge_date, e.discharge_reason, e.intensity,"
+    " $GROUP AS grp, l.wm, l.number,"
     " n.episode_id AS n_id, n.admit_date AS n_admit, n.level_of_care AS n_level,"
     " n.intensity AS n_int, m.wm AS n_wm, p.discharge_date AS p_dis, p.intensity AS p_int"
-    " FROM continuity_order AS o JOIN levels AS l ON l.code = o.level_of_care"
-    " LEFT JOIN continuity_order AS n ON n.pos = o.pos + 1 AND n.client_id = o.client_id"
+    " FROM facts AS e JOIN levels AS l ON l.code = e.level_of_care"
+    " LEFT JOIN facts AS n ON n.rowid = e.rowid + 1 AND n.client_id = e.client_id"
     " LEFT JOIN levels AS m ON m.code = n.level_of_care"
-    " LEFT JOIN continuity_order AS p ON p.pos = o.pos - 1 AND p.client_id = o.client_id;"
-    "DROP TABLE temp.continuity_order;"
+    " LEFT JOIN facts AS p ON p.rowid = e.rowid - 1 AND p.client_id = e.client_id";
+static const char LINKS_INDEX_SQL[] =
     "CREATE INDEX temp.continuity_links_dis ON continuity_links (discharge_date);"
     "CREATE INDEX temp.continuity_links_grp ON continuity_links (grp, discharge_date)";
 
@@ -204,8 +198,8 @@ static iop_code make_links(const iop_mctx *c, iop_error *err)
         return rc;
     if (sqlite3_exec(c->db, DROP_LINKS_SQL, NULL, NULL, NULL) != SQLITE_OK)
         return iop_mctx_fail(c, err);
-    rc = iop_mctx_exec(c, ORDER_SQL, err);
-    if (rc == IOP_OK && sqlite3_exec(c->db, LINKS_SQL, NULL, NULL, NULL) != SQLITE_OK)
+    rc = iop_mctx_exec(c, LINKS_SQL, err);
+    if (rc == IOP_OK && sqlite3_exec(c->db, LINKS_INDEX_SQL, NULL, NULL, NULL) != SQLITE_OK)
         rc = iop_mctx_fail(c, err);
     return rc == IOP_OK ? iop_mctx_cache_keep(c, "continuity_links", true, err) : rc;
 }

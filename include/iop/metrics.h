@@ -13,8 +13,9 @@
  * any), with the level's `intensity`, plus `end_date`
  * (the discharge date, '9999-12-31' while open; indexed with the level,
  * so "overlaps the period" is `e.end_date >= ?1 AND e.admit_date <= ?2`,
- * one index range), made once per connection. Their SQL names it
- * `facts AS e`.
+ * one index range), made once per connection, its rows (rowids) in each
+ * client's order of episodes (admit date, more intensive first,
+ * episode_id). Their SQL names it `facts AS e`.
  *
  * Conventions every section follows:
  * - A figure with no population has n = 0 and no estimate; a figure that
