@@ -30,7 +30,7 @@ static const char USAGE[] =
     "       iopstat report monthly --month YYYY-MM [--level L] [--run N] [--suppress N]\n"
     "                       [--reports DIR] [--db FILE] [-o FILE.xlsx]\n"
     "       iopstat generate --clients N [--months M] [--seed S] [--end DATE] -o DIR\n"
-    "       iopstat --help | --version\n";
+    "       iopstat --help | --version   (or COMMAND --help)\n";
 
 static const char HELP[] =
     "iopstat - outcomes reporting for addiction-treatment intensive outpatient programs\n"
@@ -366,6 +366,29 @@ static int cmd_generate(int argc, char **argv)
     return 0;
 }
 
+/* `iopstat help`, or --help / -h anywhere but as an option's value
+ * (`iopstat metrics --help` prints the help, not a usage error). */
+static bool wants_help(int argc, char **argv)
+{
+    static const char *const VALUED[] = {"--db", "--extract-date", "--from", "--to", "--level",
+                                         "--by", "--run", "--format", "--month", "--suppress",
+                                         "--reports", "-o", "--clients", "--months", "--seed",
+                                         "--end"};
+
+    if (!strcmp(argv[1], "help"))
+        return true;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return true;
+        for (size_t k = 0; k < sizeof VALUED / sizeof VALUED[0]; k++)
+            if (!strcmp(argv[i], VALUED[k])) {
+                i++; /* skip the option's value */
+                break;
+            }
+    }
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
@@ -373,7 +396,7 @@ int main(int argc, char **argv)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (argc < 2)
         return usage_error("%s", "no command given");
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    if (wants_help(argc, argv)) {
         fputs(USAGE, stdout);
         fputs("\n", stdout);
         fputs(HELP, stdout);

@@ -43,6 +43,21 @@ class TestMetricsCommand(unittest.TestCase):
                 self.assertIn(msg, err)
                 self.assertEqual(out, "")
 
+    def test_help_after_a_command(self):
+        for args in (["metrics", "--help"], ["load", "-h"], ["report", "monthly", "--help"],
+                     ["metrics", "--from", "2026-01-01", "--help"]):
+            with self.subTest(args=args):
+                rc, out, err = run(*args)
+                self.assertEqual(rc, 0, err)
+                self.assertTrue(out.startswith("usage: iopstat load"), out[:80])
+                self.assertIn("  metrics             every figure of metrics.md", out)
+                self.assertEqual(err, "")
+        # an option's value is not a request for help
+        rc, out, err = run("report", "monthly", "--month", "2026-10", "-o", "--help",
+                           "--db", os.path.join(self.tmp, "none.db"))
+        self.assertEqual(rc, 3, err)
+        self.assertIn("cannot open database", err)
+
     def test_missing_run_and_database(self):
         rc, _, err = self.metrics("--from", "2026-01-01", "--to", "2026-05-31", "--run", "2")
         self.assertEqual(rc, 1)
