@@ -10,7 +10,7 @@ import sqlite3
 import tempfile
 import unittest
 
-from iophelp import BASE, load, run, write_extract
+from iophelp import BASE, load, query, run, write_extract
 
 
 class TestMetricsCommand(unittest.TestCase):
@@ -135,6 +135,65 @@ class TestMetricsCommand(unittest.TestCase):
         self.assertEqual(completed(), "2")
         self.assertEqual(completed("--run", "2"), "2")
         self.assertEqual(completed("--run", "1"), "1")
+
+    def test_run_equals_a_database_that_stopped_there(self):
+        """`--run 1` after a second load that changed sessions, follow-ups
+        and episodes and pruned assessments shows every figure as a database
+        that only ever loaded the first extract (the changed tables are
+        copied with their history, the unchanged ones read in place)."""
+        first, second = os.path.join(self.tmp, "x1"), os.path.join(self.tmp, "x2")
+        rc, _, err = run("generate", "--clients", "150", "--months", "12", "--seed", "4",
+                         "--end", "2026-05-31", "-o", first)
+        self.assertEqual(rc, 0, err)
+        shutil.copytree(first, second)
+
+        def edit(name, change):
+            path = os.path.join(second, name)
+            with open(path, newline="") as f:
+                rows = list(csv.reader(f))
+            rows = [rows[0]] + [r for r in (change(rows[0], k, r) for k, r in enumerate(rows[1:]))
+                                if r is not None]
+            with open(path, "w", newline="") as f:
+                csv.writer(f).writerows(rows)
+
+        def flip_status(h, k, r):
+            if k % 7 == 0:
+                i = h.index("status")
+                r[i] = "no_show" if r[i] == "attended" else "attended"
+            return r
+
+        def flip_reached(h, k, r):
+            if k % 5 == 0:
+                i = h.index("reached")
+                r[i] = "0" if r[i] == "1" else "1"
+            return r
+
+        def discharge_open(h, k, r):
+            if k % 3 == 0 and not r[h.index("discharge_date")]:
+                r[h.index("discharge_date")] = "2026-05-31"
+                r[h.index("discharge_reason")] = "completed"
+            return r
+
+        edit("sessions.csv", flip_status)
+        edit("followups.csv", flip_reached)
+        edit("episodes.csv", discharge_open)
+        edit("assessments.csv", lambda h, k, r: r if k % 9 else None)
+
+        both, only = os.path.join(self.tmp, "both.db"), os.path.join(self.tmp, "only.db")
+        for db, extracts in ((both, (first, second)), (only, (first,))):
+            for x in extracts:
+                rc, _, err = load(x, db, "--prune")
+                self.assertEqual(rc, 0, err)
+        self.assertGreater(query(both, "SELECT count(*) FROM sessions_history")[0][0], 0)
+        args = ("--from", "2025-12-01", "--to", "2026-05-31", "--by", "program")
+        rc, pinned, err = run("metrics", "--db", both, "--run", "1", *args)
+        self.assertEqual(rc, 0, err)
+        rc, want, err = run("metrics", "--db", only, *args)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(pinned, want)
+        rc, latest, err = run("metrics", "--db", both, *args)
+        self.assertNotEqual(latest, want)
+        self.assertEqual(run("metrics", "--db", both, "--run", "2", *args)[1], latest)
 
     def test_empty_period_says_no_data(self):
         rc, out, err = self.metrics("--from", "2020-01-01", "--to", "2020-12-31")
