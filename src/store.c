@@ -10,6 +10,7 @@
  */
 #include "iop/store.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,27 +217,48 @@ static iop_code history_visible(iop_store *s, const char *table, long run, int *
     return rc == SQLITE_ROW ? IOP_OK : db_error(s, err, "cannot read the history of a table");
 }
 
+/* Appends the columns of main index `index`, in their order, quoted and
+ * comma-separated, to b; false when it has none (or a failure). */
+static bool index_columns(iop_store *s, const char *index, sqlite3_str *b)
+{
+    sqlite3_stmt *st;
+    int n = 0;
+
+    if (sqlite3_prepare_v2(s->db, "SELECT name FROM pragma_index_info(?1, 'main')"
+                           " WHERE name IS NOT NULL ORDER BY seqno", -1, &st, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_text(st, 1, index, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        sqlite3_str_appendf(b, "%s\"%w\"", n++ ? ", " : "",
+                            (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return n > 0;
+}
+
 /* Gives the TEMP table `table` the indexes of main.<table>, its primary
  * key as a unique one, so that the queries' plans stay the same. */
 static iop_code copy_indexes(iop_store *s, const char *table, iop_error *err)
 {
-    static const char LIST[] =
-        "SELECT l.name, l.\"unique\", group_concat('\"' || replace(i.name, '\"', '\"\"') || '\"', ', ')"
-        " FROM pragma_index_list(?1, 'main') AS l, pragma_index_info(l.name, 'main') AS i"
-        " WHERE i.name IS NOT NULL GROUP BY l.seq ORDER BY l.seq";
     sqlite3_stmt *st;
     sqlite3_str *b = sqlite3_str_new(s->db);
     int k = 0;
 
-    if (sqlite3_prepare_v2(s->db, LIST, -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(s->db, "SELECT name, \"unique\" FROM pragma_index_list(?1, 'main')"
+                           " ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
         sqlite3_free(sqlite3_str_finish(b));
         return db_error(s, err, "cannot read the indexes of a table");
     }
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW)
-        sqlite3_str_appendf(b, "CREATE %sINDEX temp.\"pin_%w_%d\" ON \"%w\" (%s);",
-                            sqlite3_column_int(st, 1) ? "UNIQUE " : "", table, k++, table,
-                            (const char *)sqlite3_column_text(st, 2));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        sqlite3_str *cols = sqlite3_str_new(s->db);
+        bool any = index_columns(s, (const char *)sqlite3_column_text(st, 0), cols);
+        char *list = sqlite3_str_finish(cols);
+        if (any && list)
+            sqlite3_str_appendf(b, "CREATE %sINDEX temp.\"pin_%w_%d\" ON \"%w\" (%s);",
+                                sqlite3_column_int(st, 1) ? "UNIQUE " : "", table, k++, table,
+                                list);
+        sqlite3_free(list);
+    }
     sqlite3_finalize(st);
     char *sql = sqlite3_str_finish(b);
     iop_code rc = !sql ? IOP_OK : iop_store_exec(s, sql, err);
