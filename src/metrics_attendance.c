@@ -13,14 +13,16 @@
  *       `to` (13 and 47 days); Wilson intervals
  *   watch_list
  *       the count of clients open on `to` that meet either watch rule
- * The rates are aggregated per client in SQL, which is exact for the
- * clustered estimator (its variance uses only the clients' totals), so
- * memory grows with clients, never with sessions. The sessions are read
- * once per run: the first call (group NULL) writes each client's totals
- * per --by group into the TEMP tables attendance_rates and
- * attendance_weeks, and every group's figures, and the overall ones
- * (summed over a client's groups), read those. The other figures are one
- * aggregate SQL statement each. docs/metrics/attendance.md documents each
+ * The rates are added up per client before the estimator, which is exact
+ * for the clustered estimator (its variance uses only the clients'
+ * totals), so memory grows with clients, never with sessions. The sessions
+ * are read once per run and month segment (iop_mctx_segments()): one row
+ * per episode and month, every --by group at once. The first call of a run
+ * (group NULL) sums the period's segments into each client's totals per
+ * group (TEMP tables attendance_rates and attendance_weeks); every group's
+ * figures, and the overall ones (summed over a client's groups), read
+ * those. IET keeps its counts per segment and group too; the watch list is
+ * one aggregate SQL statement. docs/metrics/attendance.md documents each
  * name.
  */
 #include <limits.h>

@@ -5,11 +5,14 @@
  * with discharge - admit >= 14 days. Per episode and instrument, baseline
  * = the first score from admit - 7 to admit + 14 days, last = the last
  * score at least 14 days after the baseline and no later than discharge;
- * same-day ties by assessment_id in byte order. One SQL statement streams
- * the eligible episodes' scores from the base tables, ordered so that the
- * pairs of every instrument are found in one pass (discharge <= `to`, so
- * the as-of date never matters here). Only the pairs, two doubles per
- * eligible episode and instrument, are held in memory.
+ * same-day ties by assessment_id in byte order. Per month segment of the
+ * period (iop_mctx_segments()), one SQL statement streams the eligible
+ * episodes' scores from the base tables, ordered so that the pairs of
+ * every instrument are found in one pass (discharge <= `to`, so the as-of
+ * date never matters here), and writes the pairs to a TEMP table for
+ * every group; each group then reads its pairs in episode order. Only the
+ * pairs, two doubles per eligible episode and instrument, are held in
+ * memory.
  *
  * Per instrument of the `instruments` table that has a prefix below
  * (<i>_ = phq9_, gad7_, ...):

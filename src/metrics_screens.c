@@ -17,8 +17,10 @@
  *   satisfaction_at_discharge
  *                       the same from the first reached contact on days
  *                       0-7 after discharge
- * Screens are aggregated per client (and week) in SQL; the follow-up
- * figures per discharge. docs/metrics/screens.md documents each name.
+ * Screens are counted per client (and week) in SQL, the follow-up
+ * contacts per discharge, both per month segment of the period and for
+ * every group at once (iop_mctx_segments()); each group's figures read
+ * its rows. docs/metrics/screens.md documents each name.
  */
 #include <stdlib.h>
 #include <string.h>
