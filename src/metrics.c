@@ -309,25 +309,23 @@ static const char SEGS_SQL[] =
     "CREATE TEMP TABLE IF NOT EXISTS metrics_segs (name TEXT, seg TEXT,"
     " PRIMARY KEY (name, seg)) WITHOUT ROWID";
 
-iop_code iop_mctx_exec_key(const iop_mctx *c, const char *sql, const char *key,
-                           iop_error *err)
+iop_code iop_mctx_exec_key(const iop_mctx *c, const char *sql, const char *table,
+                           const char *key, const int *ints, int n, iop_error *err)
 {
     sqlite3_stmt *st;
-    iop_code rc = iop_mctx_prepare(c, sql, NULL, &st, err);
+    char *text = sqlite3_mprintf(sql, table);
+    iop_code rc = text ? iop_mctx_prepare(c, text, NULL, &st, err) : iop_metrics_nomem(err);
 
+    sqlite3_free(text);
     if (rc != IOP_OK)
         return rc;
     sqlite3_bind_text(st, 5, key, -1, SQLITE_STATIC);
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_int(st, 6 + i, ints[i]);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = iop_mctx_fail(c, err);
     sqlite3_finalize(st);
     return rc;
-}
-
-void iop_segs_bind(const iop_segs *s, sqlite3_stmt *st)
-{
-    sqlite3_bind_text(st, 5, s->lo, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 6, s->hi, -1, SQLITE_TRANSIENT);
 }
 
 /* Runs one statement with ?1 = name and ?2 = seg; *row is whether it
@@ -401,8 +399,11 @@ static iop_code seg_build(const iop_mctx *c, const char *name, const iop_mctx *s
     return rc;
 }
 
-iop_code iop_mctx_segments(const iop_mctx *c, const char *name, const char *create,
-                           iop_seg_build build, void *arg, iop_segs *out, iop_error *err)
+/* Builds every segment of c's period that table `name` lacks and sets
+ * lo, hi to the keys of the period's first and last segment. */
+static iop_code seg_all(const iop_mctx *c, const char *name, const char *create,
+                        iop_seg_build build, void *arg, char lo[96], char hi[96],
+                        iop_error *err)
 {
     char prefix[64], key[96];
     int y0, m0, d0, y1, m1, d1;
@@ -419,12 +420,12 @@ iop_code iop_mctx_segments(const iop_mctx *c, const char *name, const char *crea
         snprintf(key, sizeof key, "%sP%s|%s", prefix, c->from_s, c->to_s);
         if (rc == IOP_OK)
             rc = seg_build(c, name, c, key, build, arg, err);
-        snprintf(out->lo, sizeof out->lo, "%s", key);
-        snprintf(out->hi, sizeof out->hi, "%s", key);
+        snprintf(lo, 96, "%s", key);
+        snprintf(hi, 96, "%s", key);
         return rc;
     }
-    snprintf(out->lo, sizeof out->lo, "%sM%04d-%02d", prefix, y0, m0);
-    snprintf(out->hi, sizeof out->hi, "%sM%04d-%02d", prefix, y1, m1);
+    snprintf(lo, 96, "%sM%04d-%02d", prefix, y0, m0);
+    snprintf(hi, 96, "%sM%04d-%02d", prefix, y1, m1);
     for (int y = y0, m = m0; rc == IOP_OK && (y < y1 || (y == y1 && m <= m1));) {
         sub.from = iop_date_from_ymd(y, m, 1);
         sub.to = iop_date_from_ymd(y, m, iop_date_days_in_month(y, m));
@@ -437,6 +438,29 @@ iop_code iop_mctx_segments(const iop_mctx *c, const char *name, const char *crea
             y++;
         }
     }
+    return rc;
+}
+
+iop_code iop_mctx_segments(const iop_mctx *c, const char *table, const char *create,
+                           iop_seg_build build, void *arg, const char *read,
+                           const char *group, sqlite3_stmt **st, iop_error *err)
+{
+    char lo[96], hi[96];
+    char *make = sqlite3_mprintf(create, table, table, table);
+    char *text = sqlite3_mprintf(read, table);
+    iop_code rc = make && text ? IOP_OK : iop_metrics_nomem(err);
+
+    *st = NULL;
+    if (rc == IOP_OK)
+        rc = seg_all(c, table, make, build, arg, lo, hi, err);
+    if (rc == IOP_OK)
+        rc = iop_mctx_prepare(c, text, group, st, err);
+    if (rc == IOP_OK) {
+        sqlite3_bind_text(*st, 5, lo, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(*st, 6, hi, -1, SQLITE_TRANSIENT);
+    }
+    sqlite3_free(make);
+    sqlite3_free(text);
     return rc;
 }
 

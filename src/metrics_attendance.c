@@ -417,22 +417,17 @@ static iop_code ratio_row(const iop_mctx *c, const char *group, iop_rows *rows,
 static iop_code materialize(const iop_mctx *c, const char *table, const char *create,
                             const seg_kind *kind, iop_error *err)
 {
-    iop_segs sg;
     sqlite3_stmt *st;
     char drop[64], make[sizeof TOTALS_SQL + 64];
-    const char *segs = kind->table;
-    iop_code rc = iop_mctx_segments(c, segs, create, build_seg, (void *)kind, &sg, err);
+    iop_code rc = IOP_OK;
 
     snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS temp.%s", table);
-    snprintf(make, sizeof make, TOTALS_SQL, table, segs);
-    if (rc == IOP_OK && sqlite3_exec(c->db, drop, NULL, NULL, NULL) != SQLITE_OK)
-        rc = iop_mctx_fail(c, err);
-    if (rc == IOP_OK)
-        rc = iop_mctx_prepare(c, make, NULL, &st, err);
-    if (rc != IOP_OK)
-        return rc;
-    iop_segs_bind(&sg, st);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    snprintf(make, sizeof make, TOTALS_SQL, table, kind->table);
+    if (sqlite3_exec(c->db, drop, NULL, NULL, NULL) != SQLITE_OK)
+        return iop_mctx_fail(c, err);
+    rc = iop_mctx_segments(c, kind->table, create, build_seg, (void *)kind, make, NULL, &st,
+                           err);
+    if (rc == IOP_OK && sqlite3_step(st) != SQLITE_DONE)
         rc = iop_mctx_fail(c, err);
     sqlite3_finalize(st);
     return rc;
@@ -486,48 +481,22 @@ typedef struct iet_window {
 static iop_code iet_build(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
 {
     const iet_window *w = arg;
-    char *sql = sqlite3_mprintf(IET_SQL, w->table);
-    sqlite3_stmt *st;
-    iop_code rc;
-
-    if (!sql)
-        return iop_metrics_nomem(err);
-    rc = iop_mctx_prepare(seg, sql, NULL, &st, err);
-    sqlite3_free(sql);
-    if (rc != IOP_OK)
-        return rc;
-    sqlite3_bind_text(st, 5, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 6, w->days);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = iop_mctx_fail(seg, err);
-    sqlite3_finalize(st);
-    return rc;
+    return iop_mctx_exec_key(seg, IET_SQL, w->table, key, &w->days, 1, err);
 }
 
 /* Index admissions, initiated, engaged of group for window w. */
 static iop_code iet_counts(const iop_mctx *c, const char *group, const iet_window *w,
                            long out[3], iop_error *err)
 {
-    iop_segs sg;
-    sqlite3_stmt *st = NULL;
-    char *create = sqlite3_mprintf(IET_SEG_CREATE, w->table, w->table, w->table);
-    char *read = sqlite3_mprintf(IET_READ_SQL, w->table);
-    iop_code rc = create && read ? IOP_OK : iop_metrics_nomem(err);
+    sqlite3_stmt *st;
+    iop_code rc = iop_mctx_segments(c, w->table, IET_SEG_CREATE, iet_build, (void *)w,
+                                    IET_READ_SQL, group, &st, err);
 
-    if (rc == IOP_OK)
-        rc = iop_mctx_segments(c, w->table, create, iet_build, (void *)w, &sg, err);
-    if (rc == IOP_OK)
-        rc = iop_mctx_prepare(c, read, group, &st, err);
-    if (rc == IOP_OK) {
-        iop_segs_bind(&sg, st);
-        if (sqlite3_step(st) != SQLITE_ROW)
-            rc = iop_mctx_fail(c, err);
-    }
+    if (rc == IOP_OK && sqlite3_step(st) != SQLITE_ROW)
+        rc = iop_mctx_fail(c, err);
     for (int j = 0; j < 3 && rc == IOP_OK; j++)
         out[j] = (long)sqlite3_column_double(st, j);
     sqlite3_finalize(st);
-    sqlite3_free(create);
-    sqlite3_free(read);
     return rc;
 }
 

@@ -284,18 +284,15 @@ static iop_code build_seg(const iop_mctx *seg, const char *key, void *arg, iop_e
  * built is not read again). */
 static iop_code load_pairs(const iop_mctx *c, const char *group, pairs *p, iop_error *err)
 {
-    iop_segs sg;
     sqlite3_stmt *st;
     long eligible = 0;
     int s = SQLITE_DONE;
     bool ok = true;
-    iop_code rc = iop_mctx_segments(c, "outcome_seg", SEG_CREATE, build_seg, NULL, &sg, err);
+    iop_code rc = iop_mctx_segments(c, "outcome_seg", SEG_CREATE, build_seg, NULL,
+                                    SEG_READ_SQL, group, &st, err);
 
-    if (rc == IOP_OK)
-        rc = iop_mctx_prepare(c, SEG_READ_SQL, group, &st, err);
     if (rc != IOP_OK)
         return rc;
-    iop_segs_bind(&sg, st);
     while (ok && (s = sqlite3_step(st)) == SQLITE_ROW) {
         if (sqlite3_column_type(st, 0) == SQLITE_NULL)
             eligible++;

@@ -170,7 +170,7 @@ static iop_code uds_flush(const iop_mctx *c, const char *group, iop_rows *rows,
 static iop_code build_seg(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
 {
     (void)arg;
-    return iop_mctx_exec_key(seg, UDS_SEG_SQL, key, err);
+    return iop_mctx_exec_key(seg, UDS_SEG_SQL, NULL, key, NULL, 0, err);
 }
 
 /* Rows arrive ordered by week: 0 (all), 1 .. 12; empty weeks get n = 0. */
@@ -179,14 +179,11 @@ static iop_code screens(const iop_mctx *c, const char *group, iop_rows *rows, io
     sqlite3_stmt *st;
     unit_totals t = {0};
     int done = 0, s = SQLITE_DONE;
-    iop_segs sg;
-    iop_code rc = iop_mctx_segments(c, "uds_seg", UDS_SEG_CREATE, build_seg, NULL, &sg, err);
+    iop_code rc = iop_mctx_segments(c, "uds_seg", UDS_SEG_CREATE, build_seg, NULL, UDS_SQL,
+                                    group, &st, err);
 
-    if (rc == IOP_OK)
-        rc = iop_mctx_prepare(c, UDS_SQL, group, &st, err);
     if (rc != IOP_OK)
         return rc;
-    iop_segs_bind(&sg, st);
     while (rc == IOP_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
         int k = sqlite3_column_int(st, 0);
         if (k < 0)
@@ -221,36 +218,20 @@ const iop_section iop_section_screens = {"screens", screen_figures, NULL, SCREEN
 
 /* ---- after discharge ---------------------------------------------------- */
 
-/* A window of days after discharge and its segment table. */
+/* A window of days after discharge (first, last) and its segment table. */
 typedef struct fu_window {
-    int lo, hi;
+    int days[2];
     const char *table;
 } fu_window;
 
-static const fu_window W30 = {23, 37, "fu_seg_30d"}, W90 = {76, 104, "fu_seg_90d"},
-                       W0 = {0, 7, "fu_seg_0d"};
+static const fu_window W30 = {{23, 37}, "fu_seg_30d"}, W90 = {{76, 104}, "fu_seg_90d"},
+                       W0 = {{0, 7}, "fu_seg_0d"};
 
 /* Builds one segment of a window's table. */
 static iop_code fu_build(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
 {
     const fu_window *w = arg;
-    char *sql = sqlite3_mprintf(FU_SEG_SQL, w->table);
-    sqlite3_stmt *st;
-    iop_code rc;
-
-    if (!sql)
-        return iop_metrics_nomem(err);
-    rc = iop_mctx_prepare(seg, sql, NULL, &st, err);
-    sqlite3_free(sql);
-    if (rc != IOP_OK)
-        return rc;
-    sqlite3_bind_text(st, 5, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 6, w->lo);
-    sqlite3_bind_int(st, 7, w->hi);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = iop_mctx_fail(seg, err);
-    sqlite3_finalize(st);
-    return rc;
+    return iop_mctx_exec_key(seg, FU_SEG_SQL, w->table, key, w->days, 2, err);
 }
 
 /* Prepares sql (a read of a window's table, %s) for group over the
@@ -258,21 +239,8 @@ static iop_code fu_build(const iop_mctx *seg, const char *key, void *arg, iop_er
 static iop_code prepare_window(const iop_mctx *c, const char *sql, const char *group,
                                const fu_window *w, sqlite3_stmt **st, iop_error *err)
 {
-    iop_segs sg;
-    char *create = sqlite3_mprintf(FU_SEG_CREATE, w->table, w->table, w->table);
-    char *read = sqlite3_mprintf(sql, w->table);
-    iop_code rc = create && read ? IOP_OK : iop_metrics_nomem(err);
-
-    *st = NULL;
-    if (rc == IOP_OK)
-        rc = iop_mctx_segments(c, w->table, create, fu_build, (void *)w, &sg, err);
-    if (rc == IOP_OK)
-        rc = iop_mctx_prepare(c, read, group, st, err);
-    if (rc == IOP_OK)
-        iop_segs_bind(&sg, *st);
-    sqlite3_free(create);
-    sqlite3_free(read);
-    return rc;
+    return iop_mctx_segments(c, w->table, FU_SEG_CREATE, fu_build, (void *)w, sql, group, st,
+                             err);
 }
 
 /* The reach and the three items of one window; names[0..3]. */

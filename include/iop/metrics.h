@@ -159,27 +159,29 @@ iop_code iop_mctx_cache_keep(const iop_mctx *c, const char *name, bool by_dim,
  * A period of whole calendar months is split into its months; any other
  * period is one segment of its own.
  *
- * iop_mctx_segments() makes TEMP table `name` with the statements create
+ * iop_mctx_segments() makes TEMP table `table` with the statements create
  * when the connection has none for the run shown, then calls build() for
  * every segment of c's period that the table lacks (for the level and
  * dimension of c), with seg = a copy of c whose period is the segment's,
- * and the key its rows must carry. It then sets out so that the period's
- * rows are those with `seg BETWEEN out->lo AND out->hi` (the keys hold the
- * level and the dimension, so no other call's rows match). IOP_EIO with
- * SQLite's message on failure.
+ * and the key its rows must carry. It then prepares read for group, as
+ * iop_mctx_prepare() does, with ?5 and ?6 bound so that
+ * `seg BETWEEN ?5 AND ?6` selects the period's rows (the keys hold the
+ * level and the dimension, so no other call's rows match). create and
+ * read may name the table as "%s" (create up to three times). IOP_EIO
+ * with SQLite's message on failure.
  */
-typedef struct iop_segs {
-    char lo[96], hi[96];
-} iop_segs;
 typedef iop_code (*iop_seg_build)(const iop_mctx *seg, const char *key, void *arg,
                                   iop_error *err);
-iop_code iop_mctx_segments(const iop_mctx *c, const char *name, const char *create,
-                           iop_seg_build build, void *arg, iop_segs *out, iop_error *err);
-/* Runs sql as iop_mctx_exec() with ?5 bound to key: a build's INSERT. */
-iop_code iop_mctx_exec_key(const iop_mctx *c, const char *sql, const char *key,
-                           iop_error *err);
-/* Binds ?5 and ?6 of st to the period's segment keys (copies). */
-void iop_segs_bind(const iop_segs *s, sqlite3_stmt *st);
+iop_code iop_mctx_segments(const iop_mctx *c, const char *table, const char *create,
+                           iop_seg_build build, void *arg, const char *read,
+                           const char *group, sqlite3_stmt **st, iop_error *err);
+/*
+ * A build's INSERT: runs sql, which may name the table as "%s", as
+ * iop_mctx_exec() does, with ?5 bound to key and ?6, ?7, ... to the n
+ * numbers of ints.
+ */
+iop_code iop_mctx_exec_key(const iop_mctx *c, const char *sql, const char *table,
+                           const char *key, const int *ints, int n, iop_error *err);
 /*
  * Prepares sql as iop_mctx_prepare() (no group) and runs it to the end:
  * for the statements that build a section's TEMP tables.
