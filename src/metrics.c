@@ -303,6 +303,15 @@ iop_code iop_mctx_cache_keep(const iop_mctx *c, const char *name, bool by_dim,
     return cache_step(c, KEEP_SQL, name, by_dim, NULL, err);
 }
 
+bool iop_column_dup(char **dst, sqlite3_stmt *st, int j)
+{
+    const unsigned char *t = sqlite3_column_text(st, j);
+
+    free(*dst);
+    *dst = strdup(t ? (const char *)t : "");
+    return *dst != NULL;
+}
+
 /* ---- month segments (iop/metrics.h) ------------------------------------ */
 
 static const char SEGS_SQL[] =

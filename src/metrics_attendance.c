@@ -130,16 +130,6 @@ static bool episode_put(sqlite3_stmt *ins, episode_acc *a)
     return ok;
 }
 
-/* Replaces *dst with a copy of column j of st; false when out of memory. */
-static bool keep_text(char **dst, sqlite3_stmt *st, int j)
-{
-    const unsigned char *t = sqlite3_column_text(st, j);
-
-    free(*dst);
-    *dst = strdup(t ? (const char *)t : "");
-    return *dst != NULL;
-}
-
 /* Starts the row's episode (columns 0 rid, 1 group, 2 client) when it
  * is another than the one being added up; false when out of memory or
  * the row could not be written. */
@@ -151,7 +141,8 @@ static bool episode_next(sqlite3_stmt *st, sqlite3_stmt *ins, episode_acc *a, bo
     if (!*fresh)
         return true;
     week_end(a);
-    if (!episode_put(ins, a) || !keep_text(&a->grp, st, 1) || !keep_text(&a->client, st, 2))
+    if (!episode_put(ins, a) || !iop_column_dup(&a->grp, st, 1)
+        || !iop_column_dup(&a->client, st, 2))
         return false;
     memset(a->v, 0, sizeof a->v);
     a->rid = rid;
@@ -279,14 +270,19 @@ static const char IET_SQL[] =
     " WITH ix AS (SELECT e.episode_id, e.admit_date, $GROUP AS grp,"
     "   coalesce(e.discharge_date, '9999-12-31') AS dis"
     "   FROM facts AS e WHERE e.level_of_care = ?3"
-    "   AND e.admit_date BETWEEN date(?1, printf('-%%d days', ?6)) AND date(?2, printf('-%%d days', ?6))),"
-    " init AS (SELECT ix.grp, ix.episode_id, ix.dis, (SELECT min(s.session_date) FROM sessions AS s"
+    "   AND e.admit_date BETWEEN date(?1, printf('-%%d days', ?6))"
+    "   AND date(?2, printf('-%%d days', ?6))),"
+    " init AS (SELECT ix.grp, ix.episode_id, ix.dis,"
+    "   (SELECT min(s.session_date) FROM sessions AS s"
     "   WHERE s.episode_id = ix.episode_id AND s.status = 'attended'"
-    "   AND s.session_date BETWEEN ix.admit_date AND min(ix.dis, date(ix.admit_date, '+13 days'))) AS d0"
+    "   AND s.session_date BETWEEN ix.admit_date"
+    "   AND min(ix.dis, date(ix.admit_date, '+13 days'))) AS d0"
     "   FROM ix)"
-    " SELECT ?5, grp, count(*), count(d0), total((SELECT count(DISTINCT s.session_date) FROM sessions AS s"
+    " SELECT ?5, grp, count(*), count(d0),"
+    " total((SELECT count(DISTINCT s.session_date) FROM sessions AS s"
     "   WHERE s.episode_id = init.episode_id AND s.status = 'attended'"
-    "   AND s.session_date > init.d0 AND s.session_date <= min(init.dis, date(init.d0, '+34 days'))) >= 2)"
+    "   AND s.session_date > init.d0"
+    "   AND s.session_date <= min(init.dis, date(init.d0, '+34 days'))) >= 2)"
     " FROM init GROUP BY grp";
 static const char IET_READ_SQL[] =
     "SELECT total(n), total(init), total(eng) FROM temp.%s"

@@ -228,14 +228,6 @@ static bool flush(cursor *cur, sqlite3_stmt *ins, const char *grp, const char *i
     return ok;
 }
 
-/* Replaces *dst with a copy of src; false when out of memory. */
-static bool keep(char **dst, const unsigned char *src)
-{
-    free(*dst);
-    *dst = strdup(src ? (const char *)src : "");
-    return *dst != NULL;
-}
-
 /* Streams the eligible episodes of one segment, every group, into the
  * segment table with their pairs. */
 static iop_code build_seg(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
@@ -262,7 +254,7 @@ static iop_code build_seg(const iop_mctx *seg, const char *key, void *arg, iop_e
             cur.inst = which;
         }
         if (ok && fresh) {
-            ok = keep(&id, (const unsigned char *)eid) && keep(&grp, sqlite3_column_text(st, 4))
+            ok = iop_column_dup(&id, st, 0) && iop_column_dup(&grp, st, 4)
                  && seg_put(ins, grp, id, -1, 0, 0);
         }
         if (which >= 0)

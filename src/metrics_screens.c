@@ -29,30 +29,37 @@
 #include "iop/stats.h"
 
 /*
- * Per segment of the period (iop_mctx_segments()), group, week (0 for
- * the whole segment) and client: screens and negatives. A positive counts
- * as negative when its substances are all 'opioids' and the episode's MOUD
- * is buprenorphine or methadone. The week is the treatment week of the
- * screen, so a client's totals add up over the segments.
+ * Per segment of the period (iop_mctx_segments()), group, episode and
+ * week (0 for the whole segment): the episode's client, screens and
+ * negatives. A positive counts as negative when its substances are all
+ * 'opioids' and the episode's MOUD is buprenorphine or methadone. The week
+ * is the treatment week of the screen, so a client's totals add up over
+ * the segments (and over the client's episodes).
  */
 static const char UDS_SEG_CREATE[] =
     "CREATE TEMP TABLE uds_seg (seg TEXT, grp TEXT, k INTEGER, client_id TEXT,"
     " n REAL, neg REAL);"
     "CREATE INDEX temp.uds_seg_seg ON uds_seg (seg)";
+static const char UDS_SEG_INSERT_SQL[] = "INSERT INTO temp.uds_seg VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/*
+ * The screens collected in [from, to] and inside their episode, episode
+ * by episode (facts in rowid order: no sort), each with its day number
+ * after admission and whether it counts as negative; C adds them up (a
+ * GROUP BY per week and client sorted every screen twice).
+ */
 static const char UDS_SEG_SQL[] =
-    "INSERT INTO temp.uds_seg"
-    " WITH u AS (SELECT $GROUP AS grp, e.client_id,"
-    "   CAST((julianday(d.collected_on) - julianday(e.admit_date)) / 7 AS INTEGER) + 1 AS k,"
-    "   (d.result = 'negative' OR (d.result = 'positive'"
-    "     AND e.moud IN ('buprenorphine', 'methadone') AND d.substances IS NOT NULL"
-    "     AND trim(replace(d.substances, 'opioids', ''), ';') = '')) AS neg"
-    "   FROM facts AS e JOIN drug_screens AS d ON d.episode_id = e.episode_id"
-    "   AND d.collected_on BETWEEN max(?1, e.admit_date) AND min(?2, coalesce(e.discharge_date, ?2))"
-    "   WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
-    "   AND e.end_date >= ?1)"
-    " SELECT ?5, grp, 0, client_id, count(*), total(neg) FROM u GROUP BY grp, client_id"
-    " UNION ALL SELECT ?5, grp, k, client_id, count(*), total(neg) FROM u WHERE k <= 12"
-    " GROUP BY grp, k, client_id";
+    "SELECT e.rowid, $GROUP, e.client_id,"
+    " julianday(d.collected_on) - julianday(e.admit_date),"
+    " (d.result = 'negative' OR (d.result = 'positive'"
+    "   AND e.moud IN ('buprenorphine', 'methadone') AND d.substances IS NOT NULL"
+    "   AND trim(replace(d.substances, 'opioids', ''), ';') = ''))"
+    " FROM facts AS e JOIN drug_screens AS d ON d.episode_id = e.episode_id"
+    " AND d.collected_on BETWEEN max(?1, e.admit_date) AND min(?2, coalesce(e.discharge_date, ?2))"
+    " WHERE +e.level_of_care = ?3 AND e.admit_date <= ?2 AND e.end_date >= ?1"
+    " ORDER BY e.rowid";
+
+#define IOP_UDS_WEEKS 12
 
 /* The period's totals of one group (?4; NULL for all) per week and
  * client, weeks in order. */
@@ -166,11 +173,78 @@ static iop_code uds_flush(const iop_mctx *c, const char *group, iop_rows *rows,
     return rc;
 }
 
-/* Builds one segment of uds_seg (every group). */
+/* One episode's screens (k = 0: all; 1 .. 12: per treatment week). */
+typedef struct uds_acc {
+    sqlite3_int64 rid;
+    bool open;
+    char *grp, *client;
+    double n[IOP_UDS_WEEKS + 1], neg[IOP_UDS_WEEKS + 1];
+} uds_acc;
+
+/* Writes the episode's rows: week 0, and each week with a screen. */
+static bool uds_put(sqlite3_stmt *ins, uds_acc *a)
+{
+    bool ok = true;
+
+    for (int k = 0; k <= IOP_UDS_WEEKS && ok && a->open; k++) {
+        if (k > 0 && a->n[k] == 0)
+            continue;
+        sqlite3_bind_text(ins, 2, a->grp, -1, SQLITE_STATIC);
+        sqlite3_bind_int(ins, 3, k);
+        sqlite3_bind_text(ins, 4, a->client, -1, SQLITE_STATIC);
+        sqlite3_bind_double(ins, 5, a->n[k]);
+        sqlite3_bind_double(ins, 6, a->neg[k]);
+        ok = sqlite3_step(ins) == SQLITE_DONE;
+        sqlite3_reset(ins);
+    }
+    a->open = false;
+    return ok;
+}
+
+/* Builds one segment of uds_seg (every group): one row per episode and
+ * week. */
 static iop_code build_seg(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
 {
+    sqlite3_stmt *st, *ins = NULL;
+    uds_acc a = {0};
+    int s = SQLITE_DONE;
+    bool ok = true;
+    iop_code rc = iop_mctx_prepare(seg, UDS_SEG_SQL, NULL, &st, err);
+
     (void)arg;
-    return iop_mctx_exec_key(seg, UDS_SEG_SQL, NULL, key, NULL, 0, err);
+    if (rc == IOP_OK
+        && sqlite3_prepare_v2(seg->db, UDS_SEG_INSERT_SQL, -1, &ins, NULL) != SQLITE_OK)
+        rc = iop_mctx_fail(seg, err);
+    if (rc == IOP_OK)
+        sqlite3_bind_text(ins, 1, key, -1, SQLITE_STATIC);
+    while (rc == IOP_OK && ok && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 rid = sqlite3_column_int64(st, 0);
+        if (!a.open || rid != a.rid) {
+            ok = uds_put(ins, &a) && iop_column_dup(&a.grp, st, 1)
+                 && iop_column_dup(&a.client, st, 2);
+            memset(a.n, 0, sizeof a.n);
+            memset(a.neg, 0, sizeof a.neg);
+            a.rid = rid;
+            a.open = true;
+        }
+        /* the week of a screen on day d after admission (d >= 0) */
+        long k = (long)(sqlite3_column_double(st, 3) / 7) + 1;
+        double neg = sqlite3_column_type(st, 4) == SQLITE_NULL ? 0 : sqlite3_column_double(st, 4);
+        a.n[0] += 1;
+        a.neg[0] += neg;
+        if (k >= 1 && k <= IOP_UDS_WEEKS) {
+            a.n[k] += 1;
+            a.neg[k] += neg;
+        }
+    }
+    ok = ok && uds_put(ins, &a);
+    if (rc == IOP_OK && (!ok || s != SQLITE_DONE))
+        rc = iop_mctx_fail(seg, err);
+    sqlite3_finalize(st);
+    sqlite3_finalize(ins);
+    free(a.grp);
+    free(a.client);
+    return rc;
 }
 
 /* Rows arrive ordered by week: 0 (all), 1 .. 12; empty weeks get n = 0. */

@@ -188,6 +188,10 @@ iop_code iop_mctx_exec_key(const iop_mctx *c, const char *sql, const char *table
  */
 iop_code iop_mctx_exec(const iop_mctx *c, const char *sql, iop_error *err);
 
+/* Replaces *dst (malloc'd or NULL) with a malloc'd copy of column j of
+ * st ("" for NULL); false when out of memory. For the builds that add up
+ * rows episode by episode in C. */
+bool iop_column_dup(char **dst, sqlite3_stmt *st, int j);
 /* Sets err to "out of memory" and returns IOP_ENOMEM. */
 iop_code iop_metrics_nomem(iop_error *err);
 
