@@ -119,7 +119,8 @@ static int report_block(iop_rctx *r, iop_rws *s, int row)
     if (r->o->suppress > 1)
         snprintf(buf, sizeof buf, "counts and rates resting on 1 to %ld (the figure's own n), "
                  "and the next smallest cell of a set with a printed total where only one "
-                 "is (docs/report-monthly.md)", r->o->suppress - 1);
+                 "is; the Watch List gives its count only, no clients "
+                 "(docs/report-monthly.md)", r->o->suppress - 1);
     kv(r, s, row++, "Small-cell suppression", buf);
     kv(r, s, row++, "Periods", "Census, completion, step-down, attendance, drug screens, "
        "follow-up and data quality: the report month. Retention and outcomes: the 12 months "

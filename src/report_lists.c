@@ -5,7 +5,8 @@
  * The Watch List is client-level: the pseudonymous client_id and episode
  * facts only, no other identifier. It streams from SQL and shows at most
  * the sheet's `limit` rows, stating the total, so memory stays flat
- * however many clients qualify.
+ * however many clients qualify. A workbook made with --suppress N shows
+ * the count only.
  */
 #include <stdio.h>
 #include <string.h>
@@ -43,6 +44,47 @@ static const char WATCH_SQL[] =
 static const char *const WATCH_HEAD[] = {"client_id", "Episode", "Program", "Counselor",
     "Admitted", "Days in treatment", "Last attended session", "Why on the list"};
 
+/*
+ * Under --suppress N the workbook is for readers outside the program, and
+ * a list of clients (with program, counselor and dates) would name the
+ * very people whose small counts are hidden: the sheet gives the count
+ * only, hidden as any count from 1 to N-1 is, and says why.
+ */
+static iop_code watch_withheld(iop_rctx *r, iop_rws *s, int row, const char *to, iop_error *err)
+{
+    char *sql = sqlite3_mprintf("SELECT count(*) FROM (%s)", WATCH_SQL);
+    char count[32], buf[320];
+    sqlite3_stmt *st = NULL;
+    long N = r->o->suppress, total = -1;
+
+    if (sql && sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, r->o->level, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            total = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    sqlite3_free(sql);
+    if (total < 0) {
+        iop_rws_release(s);
+        return iop_error_set(err, IOP_EIO, NULL, 0, 0, "database error: %s", sqlite3_errmsg(r->db));
+    }
+    if (total >= 1 && total < N)
+        snprintf(count, sizeof count, "<%ld", N);
+    else
+        snprintf(count, sizeof count, "%ld", total);
+    snprintf(buf, sizeof buf, "%s client episode%s on the watch list on %s.", count,
+             total == 1 ? "" : "s", to);
+    iop_rws_str(s, row, 0, buf, r->f.label);
+    snprintf(buf, sizeof buf, "The list of clients is left out: this workbook was made with "
+             "--suppress %ld, for readers outside the program. Make it without --suppress for "
+             "the internal list.", N);
+    iop_rws_str(s, row + 1, 0, buf, r->f.text);
+    s->width[0] = 12;
+    iop_rws_finish(r, s, -1, row + 1, 7);
+    return IOP_OK;
+}
+
 iop_code iop_rsheet_watch(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
 {
     iop_rws s;
@@ -54,6 +96,8 @@ iop_code iop_rsheet_watch(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
         return iop_error_set(err, IOP_EUSAGE, NULL, 0, 0, "cannot add sheet '%s'", sh->name);
     header = row + 1;
     iop_date_format(r->month_to, to);
+    if (r->o->suppress > 1)
+        return watch_withheld(r, &s, row, to, err);
     end = iop_rws_query(r, &s, header, WATCH_SQL, "tttttidt", WATCH_HEAD, r->o->level, to,
                         sh->limit, &total);
     if (end < 0) {

@@ -224,6 +224,25 @@ class Checks:
                     self.assertFalse(v == "suppressed" or re.fullmatch(r"<\d+", str(v)),
                                      (ws.title, row))
 
+    def test_watch_list_gives_only_its_count(self):
+        """Under --suppress the Watch List names no client: the plain
+        workbook's count (or "<N" for 1 to N-1) and why the list is left
+        out."""
+        plain = [r for r in self.plain["Watch List"].iter_rows(values_only=True) if any(r)]
+        got = [r for r in self.sup["Watch List"].iter_rows(values_only=True) if any(r)]
+        line = next(r[0] for r in plain if r[0] and "on the watch list on" in str(r[0]))
+        total = int(line.split()[0])
+        want = ("<%d" % N if 1 <= total < N else str(total)) + line[len(line.split()[0]):]
+        want = want.split(";")[0].rstrip(".") + "."
+        texts = [str(v) for r in got for v in r if v is not None]
+        self.assertIn(want, texts)
+        self.assertIn("The list of clients is left out: this workbook was made with "
+                      "--suppress %d, for readers outside the program. Make it without "
+                      "--suppress for the internal list." % N, texts)
+        self.assertNotIn("client_id", texts)
+        ids = {str(r[0]) for r in plain[plain.index(next(r for r in plain if r[0] == "client_id")) + 1:]}
+        self.assertFalse(ids & set(texts), "a client of the plain list is on the suppressed sheet")
+
     def test_every_section_sheet_follows_the_rule(self):
         counts = {SHOWN: 0, PRIMARY: 0, COMPLEMENT: 0}
         for sheet in SECTIONS:
@@ -368,6 +387,7 @@ class TestHandMadeExtract(Checks, unittest.TestCase):
                  if r[0] == "Small-cell suppression"]
         self.assertIn("1 to 10", about[0][1])
         self.assertIn("next smallest cell", about[0][1])
+        self.assertIn("the Watch List gives its count only, no clients", about[0][1])
 
 
 class TestGeneratedExtract(Checks, unittest.TestCase):
