@@ -156,7 +156,7 @@ static const char GROUP_INSERT_SQL[] =
 /* One group's row (?2), or the sum over the groups (?2 NULL). */
 static const char GROUP_READ_SQL[] =
     "SELECT total(v0), total(v1), total(v2), total(v3), total(v4), total(v5), total(v6),"
-    " total(v7), total(v8), count(*) FROM temp.quality_grp"
+    " total(v7), total(v8) FROM temp.quality_grp"
     " WHERE q = ?1 AND (?2 IS NULL OR grp = ?2)";
 
 #define IOP_Q_MAXV 9
