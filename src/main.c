@@ -368,7 +368,9 @@ static int cmd_generate(int argc, char **argv)
 }
 
 /* `iopstat help`, or --help / -h anywhere but as an option's value
- * (`iopstat metrics --help` prints the help, not a usage error). */
+ * (`iopstat metrics --help` prints the help, not a usage error). VALUED
+ * lists the options that take a value, in any command: keep it in step
+ * with the commands' option tables. */
 static bool wants_help(int argc, char **argv)
 {
     static const char *const VALUED[] = {"--db", "--extract-date", "--from", "--to", "--level",
