@@ -92,9 +92,11 @@ static const char WEEK_SQL[] =
 
 static const char SEG_INSERT_SQL[] = "INSERT INTO temp.%s VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
+struct seg_kind;
+
 /* One episode's totals while its rows stream by. */
 typedef struct episode_acc {
-    sqlite3_int64 rid;
+    const struct seg_kind *kind;
     bool open;                  /* an episode is being added up */
     char *grp, *client;
     double v[4];                /* the table's a, b, c, d */
@@ -130,22 +132,15 @@ static bool episode_put(sqlite3_stmt *ins, episode_acc *a)
     return ok;
 }
 
-/* Starts the row's episode (columns 0 rid, 1 group, 2 client) when it
- * is another than the one being added up; false when out of memory or
- * the row could not be written. */
-static bool episode_next(sqlite3_stmt *st, sqlite3_stmt *ins, episode_acc *a, bool *fresh)
+/* Writes the episode before and starts the row's (columns 1 group, 2
+ * client); false when out of memory or the row could not be written. */
+static bool episode_start(sqlite3_stmt *st, sqlite3_stmt *ins, episode_acc *a)
 {
-    sqlite3_int64 rid = sqlite3_column_int64(st, 0);
-
-    *fresh = !a->open || rid != a->rid;
-    if (!*fresh)
-        return true;
     week_end(a);
     if (!episode_put(ins, a) || !iop_column_dup(&a->grp, st, 1)
         || !iop_column_dup(&a->client, st, 2))
         return false;
     memset(a->v, 0, sizeof a->v);
-    a->rid = rid;
     a->open = true;
     return true;
 }
@@ -204,34 +199,35 @@ typedef struct seg_kind {
 static const seg_kind RATE_KIND = {"att_rates_seg", RATE_SQL, rate_row};
 static const seg_kind WEEK_KIND = {"att_weeks_seg", WEEK_SQL, week_row};
 
+static bool episode_add(void *acc, sqlite3_stmt *st, bool fresh, sqlite3_stmt *ins)
+{
+    episode_acc *a = acc;
+
+    if (fresh && !episode_start(st, ins, a))
+        return false;
+    a->kind->row(st, a, fresh);
+    return true;
+}
+
+static bool episode_end(void *acc, sqlite3_stmt *ins)
+{
+    episode_acc *a = acc;
+
+    week_end(a);
+    return episode_put(ins, a);
+}
+
 /* Builds one segment of a table: its rows stream by episode, each
  * episode becomes one row. */
 static iop_code build_seg(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
 {
-    const seg_kind *k = arg;
-    sqlite3_stmt *st, *ins = NULL;
-    episode_acc a = {0};
+    static const iop_episode_build B = {episode_add, episode_end};
+    episode_acc a = {.kind = arg};
     char sql[sizeof SEG_INSERT_SQL + 32];
-    int s = SQLITE_DONE;
-    bool ok = true, fresh;
-    iop_code rc = iop_mctx_prepare(seg, k->sql, NULL, &st, err);
+    iop_code rc;
 
-    snprintf(sql, sizeof sql, SEG_INSERT_SQL, k->table);
-    if (rc == IOP_OK && sqlite3_prepare_v2(seg->db, sql, -1, &ins, NULL) != SQLITE_OK)
-        rc = iop_mctx_fail(seg, err);
-    if (rc == IOP_OK)
-        sqlite3_bind_text(ins, 1, key, -1, SQLITE_STATIC);
-    while (rc == IOP_OK && ok && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        ok = episode_next(st, ins, &a, &fresh);
-        if (ok)
-            k->row(st, &a, fresh);
-    }
-    week_end(&a);
-    ok = ok && episode_put(ins, &a);
-    if (rc == IOP_OK && (!ok || s != SQLITE_DONE))
-        rc = iop_mctx_fail(seg, err);
-    sqlite3_finalize(st);
-    sqlite3_finalize(ins);
+    snprintf(sql, sizeof sql, SEG_INSERT_SQL, a.kind->table);
+    rc = iop_mctx_episodes(seg, a.kind->sql, sql, key, &B, &a, err);
     free(a.grp);
     free(a.client);
     return rc;

@@ -175,7 +175,6 @@ static iop_code uds_flush(const iop_mctx *c, const char *group, iop_rows *rows,
 
 /* One episode's screens (k = 0: all; 1 .. 12: per treatment week). */
 typedef struct uds_acc {
-    sqlite3_int64 rid;
     bool open;
     char *grp, *client;
     double n[IOP_UDS_WEEKS + 1], neg[IOP_UDS_WEEKS + 1];
@@ -201,47 +200,46 @@ static bool uds_put(sqlite3_stmt *ins, uds_acc *a)
     return ok;
 }
 
+/* Adds one screen (columns 3: day after admission, 4: negative), after
+ * writing the episode before on an episode's first row. */
+static bool uds_add(void *acc, sqlite3_stmt *st, bool fresh, sqlite3_stmt *ins)
+{
+    uds_acc *a = acc;
+
+    if (fresh) {
+        if (!uds_put(ins, a) || !iop_column_dup(&a->grp, st, 1)
+            || !iop_column_dup(&a->client, st, 2))
+            return false;
+        memset(a->n, 0, sizeof a->n);
+        memset(a->neg, 0, sizeof a->neg);
+        a->open = true;
+    }
+    /* the week of a screen on day d after admission (d >= 0) */
+    long k = (long)(sqlite3_column_double(st, 3) / 7) + 1;
+    double neg = sqlite3_column_type(st, 4) == SQLITE_NULL ? 0 : sqlite3_column_double(st, 4);
+    a->n[0] += 1;
+    a->neg[0] += neg;
+    if (k >= 1 && k <= IOP_UDS_WEEKS) {
+        a->n[k] += 1;
+        a->neg[k] += neg;
+    }
+    return true;
+}
+
+static bool uds_end(void *acc, sqlite3_stmt *ins)
+{
+    return uds_put(ins, acc);
+}
+
 /* Builds one segment of uds_seg (every group): one row per episode and
  * week. */
 static iop_code build_seg(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
 {
-    sqlite3_stmt *st, *ins = NULL;
+    static const iop_episode_build B = {uds_add, uds_end};
     uds_acc a = {0};
-    int s = SQLITE_DONE;
-    bool ok = true;
-    iop_code rc = iop_mctx_prepare(seg, UDS_SEG_SQL, NULL, &st, err);
+    iop_code rc = iop_mctx_episodes(seg, UDS_SEG_SQL, UDS_SEG_INSERT_SQL, key, &B, &a, err);
 
     (void)arg;
-    if (rc == IOP_OK
-        && sqlite3_prepare_v2(seg->db, UDS_SEG_INSERT_SQL, -1, &ins, NULL) != SQLITE_OK)
-        rc = iop_mctx_fail(seg, err);
-    if (rc == IOP_OK)
-        sqlite3_bind_text(ins, 1, key, -1, SQLITE_STATIC);
-    while (rc == IOP_OK && ok && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        sqlite3_int64 rid = sqlite3_column_int64(st, 0);
-        if (!a.open || rid != a.rid) {
-            ok = uds_put(ins, &a) && iop_column_dup(&a.grp, st, 1)
-                 && iop_column_dup(&a.client, st, 2);
-            memset(a.n, 0, sizeof a.n);
-            memset(a.neg, 0, sizeof a.neg);
-            a.rid = rid;
-            a.open = true;
-        }
-        /* the week of a screen on day d after admission (d >= 0) */
-        long k = (long)(sqlite3_column_double(st, 3) / 7) + 1;
-        double neg = sqlite3_column_type(st, 4) == SQLITE_NULL ? 0 : sqlite3_column_double(st, 4);
-        a.n[0] += 1;
-        a.neg[0] += neg;
-        if (k >= 1 && k <= IOP_UDS_WEEKS) {
-            a.n[k] += 1;
-            a.neg[k] += neg;
-        }
-    }
-    ok = ok && uds_put(ins, &a);
-    if (rc == IOP_OK && (!ok || s != SQLITE_DONE))
-        rc = iop_mctx_fail(seg, err);
-    sqlite3_finalize(st);
-    sqlite3_finalize(ins);
     free(a.grp);
     free(a.client);
     return rc;

@@ -188,6 +188,22 @@ iop_code iop_mctx_exec_key(const iop_mctx *c, const char *sql, const char *table
  */
 iop_code iop_mctx_exec(const iop_mctx *c, const char *sql, iop_error *err);
 
+/*
+ * A build that adds up rows episode by episode in C. Steps sql (prepared
+ * as iop_mctx_prepare(); its first column is the episode's rowid in
+ * facts, and an episode's rows come together) and calls add() for each
+ * row, with fresh set on an episode's first row; add() then writes the
+ * episode before into ins, the prepared `insert` with ?1 bound to key.
+ * end() writes the last episode. Both return false when out of memory or
+ * the INSERT failed. IOP_EIO with SQLite's message on failure.
+ */
+typedef struct iop_episode_build {
+    bool (*add)(void *acc, sqlite3_stmt *row, bool fresh, sqlite3_stmt *ins);
+    bool (*end)(void *acc, sqlite3_stmt *ins);
+} iop_episode_build;
+iop_code iop_mctx_episodes(const iop_mctx *seg, const char *sql, const char *insert,
+                           const char *key, const iop_episode_build *b, void *acc,
+                           iop_error *err);
 /* Replaces *dst (malloc'd or NULL) with a malloc'd copy of column j of
  * st ("" for NULL); false when out of memory. For the builds that add up
  * rows episode by episode in C. */
