@@ -17,23 +17,25 @@
 /* Clients open on ?2 at level ?1 whose last two sessions on or before
  * ?2 (by date then session_id, skipping cancelled_program) are both
  * no-shows, or admitted at least 7 days before ?2 with no attended
- * session in the 7 days ending on ?2. */
+ * session in the 7 days ending on ?2. The open episodes come from
+ * `episodes` (every column read is the table's own) and each test is a
+ * lookup into that episode's sessions through their index: a few
+ * thousand episodes, not every episode's neighbours or every session. */
 static const char WATCH_SQL[] =
     "WITH o AS (SELECT e.episode_id, e.client_id, e.program, e.counselor_id, e.admit_date"
-    "  FROM episode_facts AS e WHERE e.level_of_care = ?1 AND e.admit_date <= ?2"
+    "  FROM episodes AS e WHERE e.level_of_care = ?1 AND e.admit_date <= ?2"
     "  AND (e.discharge_date IS NULL OR e.discharge_date > ?2)),"
-    " s AS (SELECT s.episode_id, s.session_date, s.status, row_number() OVER ("
-    "  PARTITION BY s.episode_id ORDER BY s.session_date DESC, s.session_id DESC) AS k"
-    "  FROM sessions AS s JOIN o ON o.episode_id = s.episode_id"
-    "  WHERE s.session_date <= ?2 AND s.status <> 'cancelled_program'),"
     " f AS (SELECT o.*,"
-    "  (SELECT count(*) FROM s WHERE s.episode_id = o.episode_id AND s.k <= 2"
-    "   AND s.status = 'no_show') = 2 AS two,"
-    "  (o.admit_date <= date(?2, '-7 days') AND NOT EXISTS (SELECT 1 FROM s"
+    "  (SELECT count(*) FROM (SELECT s.status FROM sessions AS s"
+    "   WHERE s.episode_id = o.episode_id AND s.session_date <= ?2"
+    "   AND s.status <> 'cancelled_program'"
+    "   ORDER BY s.session_date DESC, s.session_id DESC LIMIT 2)"
+    "   WHERE status = 'no_show') = 2 AS two,"
+    "  (o.admit_date <= date(?2, '-7 days') AND NOT EXISTS (SELECT 1 FROM sessions AS s"
     "   WHERE s.episode_id = o.episode_id AND s.status = 'attended'"
-    "   AND s.session_date > date(?2, '-7 days'))) AS idle,"
-    "  (SELECT max(s.session_date) FROM s WHERE s.episode_id = o.episode_id"
-    "   AND s.status = 'attended') AS attended FROM o)"
+    "   AND s.session_date > date(?2, '-7 days') AND s.session_date <= ?2)) AS idle,"
+    "  (SELECT max(s.session_date) FROM sessions AS s WHERE s.episode_id = o.episode_id"
+    "   AND s.status = 'attended' AND s.session_date <= ?2) AS attended FROM o)"
     " SELECT client_id, episode_id, program, counselor_id, admit_date,"
     "  CAST(julianday(?2) - julianday(admit_date) AS INTEGER), attended,"
     "  CASE WHEN two AND idle THEN 'last two sessions missed; no attended session in 7 days'"
