@@ -20,24 +20,26 @@
  *
  * Input: the TEMP table `facts`. The next and previous episodes are
  * re-derived here for every window (the view's next_* columns use the
- * default window only): the first call of a run (group NULL, which the
- * frame always makes first) builds the TEMP table `continuity_links`, one
- * row per episode with its neighbours in the client's order (admit date,
- * more intensive first, episode_id) and its --by group, indexed by group,
- * so a group's figures read only its rows. A window's figures then only
- * test the gap. The links need not stop at `to`: a next episode counts
- * only when admitted by discharge + W, and every discharge read is on or
- * before `to` - W; a previous episode was admitted no later than its
- * successor. So the table depends on the run and the dimension only, and
- * later runs on the connection (the workbook's calls) reuse it. Every
- * figure that looks past a discharge counts index discharges in
- * [from - W, to - W]: W the continuity window (settings), X for
- * continuity_Xd, 30 / 90 for readmission. Shares carry Wilson intervals.
- * The window is bound as ?5; docs/metrics/continuity.md has the details.
+ * default window only). The links, each discharged episode with its --by
+ * group and the next episode in the client's order (admit date, more
+ * intensive first, episode_id), are month segments by discharge month
+ * (iop_mctx_segments) in the TEMP table `continuity_links`, indexed by
+ * group, so a group's figures read only its rows; a window's figures
+ * then only test the gap. A month's links need not stop at `to`: a next
+ * episode counts only when admitted by discharge + W, and every discharge
+ * read is on or before `to` - W. So later calls on the connection (the
+ * workbook's) reuse the months. Every figure that looks past a discharge
+ * counts index discharges in [from - W, to - W]: W the continuity window
+ * (settings), X for continuity_Xd, 30 / 90 for readmission; a call reads
+ * the months from from - max(90, W) to `to`. iop_admit_stepdown reads the
+ * period's admissions from `facts` with the episode one rowid before.
+ * Shares carry Wilson intervals. docs/metrics/continuity.md has the
+ * details.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "iop/date.h"
 #include "iop/metrics.h"
 #include "iop/stats.h"
 
@@ -46,40 +48,47 @@
 static const char WINDOW_SQL[] =
     "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'continuity_window_days'";
 
-static const char DROP_LINKS_SQL[] = "DROP TABLE IF EXISTS temp.continuity_links";
-
-/* Each episode with its neighbours in the client's order (n_: the
- * following episode, p_: the one before). `facts` is written in that
- * order (metrics.c), so its rowid is the position (pos) and a neighbour
- * is one rowid away: a self-join on rowid is much faster than several
- * LEAD / LAG over text. */
+/* The links of one segment: the episodes discharged in the segment's
+ * month (?1 to ?2), each with its group and the next episode in the
+ * client's order. `facts` is written in that order (metrics.c), so its
+ * rowid is the position and the next episode is one rowid further: a
+ * self-join on rowid is much faster than LEAD over text. The IN over
+ * levels (every episode's level is one) lets the discharge index of
+ * `facts`, which leads with the level, read only the month. */
+static const char LINKS_CREATE_SQL[] =
+    "CREATE TEMP TABLE continuity_links (seg TEXT, episode_id TEXT, client_id TEXT,"
+    " level_of_care TEXT, admit_date TEXT, discharge_date TEXT, discharge_reason TEXT,"
+    " intensity, grp TEXT, wm, number, n_id TEXT, n_admit TEXT, n_level TEXT, n_int, n_wm);"
+    "CREATE INDEX temp.continuity_links_dis ON continuity_links (discharge_date);"
+    "CREATE INDEX temp.continuity_links_grp ON continuity_links (grp, discharge_date)";
 static const char LINKS_SQL[] =
-    "CREATE TEMP TABLE continuity_links AS SELECT e.rowid AS pos, e.episode_id, e.client_id,"
+    "INSERT INTO %s SELECT ?5, e.episode_id, e.client_id,"
     " e.level_of_care, e.admit_date, e.discharge_date, e.discharge_reason, e.intensity,"
-    " $GROUP AS grp, l.wm, l.number,"
-    " n.episode_id AS n_id, n.admit_date AS n_admit, n.level_of_care AS n_level,"
-    " n.intensity AS n_int, m.wm AS n_wm, p.discharge_date AS p_dis, p.intensity AS p_int"
+    " $GROUP, l.wm, l.number,"
+    " n.episode_id, n.admit_date, n.level_of_care, n.intensity, m.wm"
     " FROM facts AS e JOIN levels AS l ON l.code = e.level_of_care"
     " LEFT JOIN facts AS n ON n.rowid = e.rowid + 1 AND n.client_id = e.client_id"
     " LEFT JOIN levels AS m ON m.code = n.level_of_care"
-    " LEFT JOIN facts AS p ON p.rowid = e.rowid - 1 AND p.client_id = e.client_id";
-static const char LINKS_INDEX_SQL[] =
-    "CREATE INDEX temp.continuity_links_dis ON continuity_links (discharge_date);"
-    "CREATE INDEX temp.continuity_links_grp ON continuity_links (grp, discharge_date)";
+    " WHERE e.level_of_care IN (SELECT code FROM levels)"
+    " AND e.discharge_date BETWEEN ?1 AND ?2";
 
-/* Each query comes in two forms: [0] all episodes, [1] one group (?4),
- * so that a group's query reads only its rows through the index. */
+/* Each query over the links comes in two forms: [0] all episodes, [1] one
+ * group (?4), so that a group's query reads only its rows through the
+ * index. They read the segments ?5 to ?6 (bound by iop_mctx_segments for
+ * the months of the links), so the call's own period is ?7 to ?8 and the
+ * window W is ?9. */
 #define ALL ""
 #define ONE " AND k.grp = ?4"
 
-/* Episodes discharged in [from - ?5, to - ?5]. */
+/* Episodes discharged in [from - W, to - W]. */
 #define LINKED(g) \
-    " FROM continuity_links AS k WHERE k.discharge_date BETWEEN" \
-    " date(?1, printf('-%d days', ?5)) AND date(?2, printf('-%d days', ?5))" g
+    " FROM %s AS k WHERE k.discharge_date BETWEEN" \
+    " date(?7, printf('-%%d days', ?9)) AND date(?8, printf('-%%d days', ?9))" g \
+    " AND k.seg BETWEEN ?5 AND ?6"
 
-/* The episode has a next episode within ?5 days of its discharge. */
+/* The episode has a next episode within W days of its discharge. */
 #define HAS_NEXT \
-    "(k.n_id IS NOT NULL AND julianday(k.n_admit) <= julianday(k.discharge_date) + ?5)"
+    "(k.n_id IS NOT NULL AND julianday(k.n_admit) <= julianday(k.discharge_date) + ?9)"
 
 #define TRANSITION(g) \
     "SELECT k.level_of_care, k.n_level, count(*)," \
@@ -99,14 +108,18 @@ static const char *const GAP_SQL[2] = {GAP(ALL), GAP(ONE)};
     LINKED(g) " AND k.level_of_care = ?3"
 static const char *const IOP_DISCHARGE_SQL[2] = {IOP_DISCHARGE(ALL), IOP_DISCHARGE(ONE)};
 
-/* The previous episode: the one before in the order, when this episode is
- * its next (it was discharged by `to` and within ?5 days before admit). */
+/* Admissions in the period: not in the links (which are by discharge),
+ * so read from `facts` with the episode before in the client's order
+ * (one rowid back). It is the previous episode when this episode is its
+ * next: discharged by `to` and within W days before this admission. */
 #define IOP_ADMIT(g) \
-    "SELECT count(*), total(k.p_dis IS NOT NULL AND k.p_dis <= ?2" \
-    " AND julianday(k.admit_date) <= julianday(k.p_dis) + ?5 AND k.p_int > k.intensity)" \
-    " FROM continuity_links AS k WHERE k.level_of_care = ?3" \
-    " AND k.admit_date BETWEEN ?1 AND ?2" g
-static const char *const IOP_ADMIT_SQL[2] = {IOP_ADMIT(ALL), IOP_ADMIT(ONE)};
+    "SELECT count(*), total(p.discharge_date IS NOT NULL AND p.discharge_date <= ?8" \
+    " AND julianday(e.admit_date) <= julianday(p.discharge_date) + ?9" \
+    " AND p.intensity > e.intensity)" \
+    " FROM facts AS e LEFT JOIN facts AS p ON p.rowid = e.rowid - 1" \
+    " AND p.client_id = e.client_id" \
+    " WHERE e.level_of_care = ?3 AND e.admit_date BETWEEN ?7 AND ?8" g
+static const char *const IOP_ADMIT_SQL[2] = {IOP_ADMIT(ALL), IOP_ADMIT(" AND $GROUP = ?4")};
 
 /* 3.x residential (non-WM, number 3 to 3.9) and every WM level. */
 #define CONTINUITY(g) \
@@ -116,24 +129,53 @@ static const char *const IOP_ADMIT_SQL[2] = {IOP_ADMIT(ALL), IOP_ADMIT(ONE)};
 static const char *const CONTINUITY_SQL[2] = {CONTINUITY(ALL), CONTINUITY(ONE)};
 
 /* A later episode in the client's order at the same or a higher
- * intensity, admitted no later than discharge + ?5. A next step-down has a
+ * intensity, admitted no later than discharge + W. A next step-down has a
  * lower intensity, so it never counts. */
 #define READMIT(g) \
     "SELECT count(*), total(EXISTS (SELECT 1 FROM facts AS x" \
     "  WHERE x.client_id = k.client_id AND x.episode_id <> k.episode_id" \
     "  AND x.admit_date BETWEEN k.admit_date" \
-    "   AND date(k.discharge_date, printf('+%d days', ?5))" \
+    "   AND date(k.discharge_date, printf('+%%d days', ?9))" \
     "  AND x.intensity >= k.intensity AND (x.admit_date > k.admit_date" \
     "   OR (x.intensity = k.intensity AND x.episode_id > k.episode_id))))" \
     LINKED(g) " AND k.level_of_care = ?3 AND k.discharge_reason = 'completed'"
 static const char *const READMIT_SQL[2] = {READMIT(ALL), READMIT(ONE)};
 
-/* Prepares sql for group with ?5 bound to the window. */
-static iop_code prepare(const iop_mctx *c, const char *const sql[2], const char *group,
-                        int win, sqlite3_stmt **st, iop_error *err)
+/* Builds the links of one month (see LINKS_SQL). */
+static iop_code build_links(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
 {
-    iop_code rc = iop_mctx_prepare(c, sql[group != NULL], group, st, err);
-    if (rc == IOP_OK && sqlite3_bind_int(*st, 5, win) != SQLITE_OK) {
+    (void)arg;
+    return iop_mctx_exec_key(seg, LINKS_SQL, "continuity_links", key, NULL, 0, err);
+}
+
+/* Prepares sql for group, with ?7 and ?8 bound to the period and ?9 to
+ * the window w. A query over the links (links set) reads the months of
+ * discharges from (from - the longest window) to `to`, which are built
+ * first where the connection lacks them: every discharge a figure reads
+ * is in [from - W, to - W] for a W of at most that window. */
+static iop_code prepare(const iop_mctx *c, const char *const sql[2], const char *group,
+                        int w, bool links, sqlite3_stmt **st, iop_error *err)
+{
+    iop_code rc;
+
+    if (links) {
+        int y, m, d, wide_days = w > 90 ? w : 90;
+        iop_mctx wide = *c;
+
+        iop_date_to_ymd(c->from - wide_days, &y, &m, &d);
+        wide.from = iop_date_from_ymd(y, m, 1);
+        iop_date_to_ymd(c->to, &y, &m, &d);
+        wide.to = iop_date_from_ymd(y, m, iop_date_days_in_month(y, m));
+        iop_date_format(wide.from, wide.from_s);
+        iop_date_format(wide.to, wide.to_s);
+        rc = iop_mctx_segments(&wide, "continuity_links", LINKS_CREATE_SQL, build_links, NULL,
+                               sql[group != NULL], group, st, err);
+    } else {
+        rc = iop_mctx_prepare(c, sql[group != NULL], group, st, err);
+    }
+    if (rc == IOP_OK && (sqlite3_bind_text(*st, 7, c->from_s, -1, SQLITE_STATIC) != SQLITE_OK
+                         || sqlite3_bind_text(*st, 8, c->to_s, -1, SQLITE_STATIC) != SQLITE_OK
+                         || sqlite3_bind_int(*st, 9, w) != SQLITE_OK)) {
         rc = iop_mctx_fail(c, err);
         sqlite3_finalize(*st);
         *st = NULL;
@@ -143,10 +185,10 @@ static iop_code prepare(const iop_mctx *c, const char *const sql[2], const char 
 
 /* Runs a one-row query and reads its first nv columns as counts. */
 static iop_code counts(const iop_mctx *c, const char *const sql[2], const char *group, int win,
-                       long *v, int nv, iop_error *err)
+                       bool links, long *v, int nv, iop_error *err)
 {
     sqlite3_stmt *st;
-    iop_code rc = prepare(c, sql, group, win, &st, err);
+    iop_code rc = prepare(c, sql, group, win, links, &st, err);
 
     if (rc != IOP_OK)
         return rc;
@@ -187,30 +229,13 @@ static int window_days(const iop_mctx *c)
     return w;
 }
 
-/* Builds continuity_links, unless the connection has it for this run
- * and dimension (see the header). */
-static iop_code make_links(const iop_mctx *c, iop_error *err)
-{
-    bool hit;
-    iop_code rc = iop_mctx_cached(c, "continuity_links", true, &hit, err);
-
-    if (rc != IOP_OK || hit)
-        return rc;
-    if (sqlite3_exec(c->db, DROP_LINKS_SQL, NULL, NULL, NULL) != SQLITE_OK)
-        return iop_mctx_fail(c, err);
-    rc = iop_mctx_exec(c, LINKS_SQL, err);
-    if (rc == IOP_OK && sqlite3_exec(c->db, LINKS_INDEX_SQL, NULL, NULL, NULL) != SQLITE_OK)
-        rc = iop_mctx_fail(c, err);
-    return rc == IOP_OK ? iop_mctx_cache_keep(c, "continuity_links", true, err) : rc;
-}
-
 static iop_code transitions(const iop_mctx *c, const char *group, int w, iop_rows *rows,
                             iop_error *err)
 {
     sqlite3_stmt *st;
     char at[64];
     int seen = 0, step;
-    iop_code rc = prepare(c, TRANSITION_SQL, group, w, &st, err);
+    iop_code rc = prepare(c, TRANSITION_SQL, group, w, true, &st, err);
 
     while (rc == IOP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         snprintf(at, sizeof at, "%s>%s", (const char *)sqlite3_column_text(st, 0),
@@ -238,7 +263,7 @@ static iop_code read_gaps(const iop_mctx *c, const char *group, int w, double **
     sqlite3_stmt *st;
     size_t cap = 0;
     int step;
-    iop_code rc = prepare(c, GAP_SQL, group, w, &st, err);
+    iop_code rc = prepare(c, GAP_SQL, group, w, true, &st, err);
 
     *v = NULL;
     *n = 0;
@@ -295,13 +320,13 @@ static iop_code iop_flows(const iop_mctx *c, const char *group, int w, iop_rows 
     iop_code rc = IOP_OK;
 
     if (iop_mctx_wants(c, "iop_admit_stepdown")) {
-        rc = counts(c, IOP_ADMIT_SQL, group, w, a, 2, err);
+        rc = counts(c, IOP_ADMIT_SQL, group, w, false, a, 2, err);
         if (rc == IOP_OK)
             rc = share(c, "iop_admit_stepdown", group, a[1], a[0], NULL, rows, err);
     }
     if (rc != IOP_OK || !iop_mctx_wants_any(c, names, 4))
         return rc;
-    rc = counts(c, IOP_DISCHARGE_SQL, group, w, d, 5, err);
+    rc = counts(c, IOP_DISCHARGE_SQL, group, w, true, d, 5, err);
     for (int i = 0; i < 4 && rc == IOP_OK; i++)
         rc = share(c, names[i], group, d[i + 1], d[0], NULL, rows, err);
     return rc;
@@ -318,7 +343,7 @@ static iop_code continuity(const iop_mctx *c, const char *group, iop_rows *rows,
     for (int i = 0; i < 3 && rc == IOP_OK; i++) {
         if (!iop_mctx_wants(c, names[i]))
             continue;
-        rc = counts(c, CONTINUITY_SQL, group, days[i], v, 2, err);
+        rc = counts(c, CONTINUITY_SQL, group, days[i], true, v, 2, err);
         if (rc == IOP_OK)
             rc = share(c, names[i], group, v[1], v[0], NULL, rows, err);
     }
@@ -335,7 +360,7 @@ static iop_code readmits(const iop_mctx *c, const char *group, iop_rows *rows, i
     for (int i = 0; i < 2 && rc == IOP_OK; i++) {
         if (!iop_mctx_wants(c, names[i]))
             continue;
-        rc = counts(c, READMIT_SQL, group, days[i], v, 2, err);
+        rc = counts(c, READMIT_SQL, group, days[i], true, v, 2, err);
         if (rc == IOP_OK)
             rc = share(c, names[i], group, v[1], v[0], NULL, rows, err);
     }
@@ -345,7 +370,7 @@ static iop_code readmits(const iop_mctx *c, const char *group, iop_rows *rows, i
 static iop_code figures(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     int w = window_days(c);
-    iop_code rc = group ? IOP_OK : make_links(c, err);
+    iop_code rc = IOP_OK;
 
     /* each part runs only when the caller wants one of its metrics */
     if (rc == IOP_OK && iop_mctx_wants(c, "transition_count"))
