@@ -15,7 +15,8 @@
 #include "iop/report.h"
 
 /* Clients open on ?2 at level ?1 whose last two sessions on or before
- * ?2 (by date then session_id, skipping cancelled_program) are both
+ * ?2 inside the episode (by date then session_id, skipping
+ * cancelled_program; as the watch_list metric counts them) are both
  * no-shows, or admitted at least 7 days before ?2 with no attended
  * session in the 7 days ending on ?2. The open episodes come from
  * `episodes` (every column read is the table's own) and each test is a
@@ -27,7 +28,7 @@ static const char WATCH_SQL[] =
     "  AND (e.discharge_date IS NULL OR e.discharge_date > ?2)),"
     " f AS (SELECT o.*,"
     "  (SELECT count(*) FROM (SELECT s.status FROM sessions AS s"
-    "   WHERE s.episode_id = o.episode_id AND s.session_date <= ?2"
+    "   WHERE s.episode_id = o.episode_id AND s.session_date BETWEEN o.admit_date AND ?2"
     "   AND s.status <> 'cancelled_program'"
     "   ORDER BY s.session_date DESC, s.session_id DESC LIMIT 2)"
     "   WHERE status = 'no_show') = 2 AS two,"
@@ -35,7 +36,8 @@ static const char WATCH_SQL[] =
     "   WHERE s.episode_id = o.episode_id AND s.status = 'attended'"
     "   AND s.session_date > date(?2, '-7 days') AND s.session_date <= ?2)) AS idle,"
     "  (SELECT max(s.session_date) FROM sessions AS s WHERE s.episode_id = o.episode_id"
-    "   AND s.status = 'attended' AND s.session_date <= ?2) AS attended FROM o)"
+    "   AND s.status = 'attended' AND s.session_date BETWEEN o.admit_date AND ?2) AS attended"
+    "  FROM o)"
     " SELECT client_id, episode_id, program, counselor_id, admit_date,"
     "  CAST(julianday(?2) - julianday(admit_date) AS INTEGER), attended,"
     "  CASE WHEN two AND idle THEN 'last two sessions missed; no attended session in 7 days'"

@@ -432,6 +432,37 @@ class TestEmptyAndHostile(unittest.TestCase):
                 if n.startswith("xl/worksheets/sheet"):
                     self.assertNotIn(b"<f>", z.read(n), n)
 
+    def test_watch_list_reads_sessions_inside_the_episode(self):
+        """The Watch List applies the watch_list metric's rules: a client's
+        no-shows before the admission (in the load's 30-day tolerance) are
+        not the episode's last two sessions."""
+        files = {
+            "clients.csv": CLIENTS + "A,1980,F,,,opioids,0,self,medicaid\n"
+                                     "B,1980,F,,,opioids,0,self,medicaid\n",
+            "episodes.csv": EPISODES + "E1,A,2.1,2026-05-28,North,P,,,K1,,\n"
+                                       "E2,B,2.1,2026-05-01,North,P,,,K1,,\n",
+            "sessions.csv": SESSIONS + "S1,E1,2026-05-10,group,60,no_show,T\n"
+                                       "S2,E1,2026-05-12,group,60,no_show,T\n"
+                                       "S3,E2,2026-05-29,group,60,no_show,T\n"
+                                       "S4,E2,2026-05-30,group,60,no_show,T\n",
+        }
+        d = tempfile.mkdtemp()
+        db = os.path.join(d, "t.db")
+        rc, _, err = load(write_extract(files), db)
+        self.assertEqual(rc, 0, err)
+        out = os.path.join(d, "w.xlsx")
+        rc, _, err = run("report", "monthly", "--month", "2026-05", "--db", db, "-o", out)
+        self.assertEqual(rc, 0, err)
+        rows = [r for r in openpyxl.load_workbook(out)["Watch List"].iter_rows(values_only=True)
+                if any(r)]
+        h = next(i for i, r in enumerate(rows) if r[0] == "client_id")
+        self.assertEqual([(r[0], r[1]) for r in rows[h + 1:]], [("B", "E2")])
+        self.assertTrue(any(r[0] and str(r[0]).startswith("1 client episode on the watch list")
+                            for r in rows), rows)
+        wl = [r for r in oracle.metrics(db, "2026-05-01", "2026-05-31")
+              if r["metric"] == "watch_list" and r["group"] == "all"]
+        self.assertEqual([r["n"] for r in wl], ["1"])
+
     def test_bad_month_is_a_usage_error(self):
         db = oracle.database()
         rc, _, err = run("report", "monthly", "--month", "2026-13", "--db", db, "-o",
