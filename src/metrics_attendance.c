@@ -34,84 +34,73 @@
 #include "iop/stats.h"
 
 /*
- * The two per-episode tables, per segment of the period
- * (iop_mctx_segments()): rates a = attended, b = no_show, c =
- * cancelled_client, d = eligible sessions (not cancelled by the program);
- * weeks a = full weeks, b = their attended minutes, c = weeks that meet
- * the ASAM hours (540 minutes, 360 under 18), d = weeks over 1,140
- * minutes. Each is built by streaming one row per session in episode
- * order and adding up in C: a GROUP BY in SQL sorted every session of the
- * segment, which took most of the time on 10M sessions.
+ * The per-episode table, per segment of the period (iop_mctx_segments()):
+ * rates a = attended, b = no_show, c = cancelled_client, d = eligible
+ * sessions (not cancelled by the program), with r = 1 when the episode
+ * has a session in the period (the rates read only those rows); weeks
+ * wa = full weeks, wb = their attended minutes, wc = weeks that meet the
+ * ASAM hours (540 minutes, 360 under 18), wd = weeks over 1,140 minutes.
+ * One stream of the episode's sessions, in episode order, feeds both,
+ * added up in C: a GROUP BY in SQL sorted every session of the segment,
+ * which took most of the time on 10M sessions, and a stream each read
+ * the month's sessions twice.
  */
-static const char RATE_SEG_CREATE[] =
-    "CREATE TEMP TABLE att_rates_seg (seg TEXT, grp TEXT, client_id TEXT,"
-    " a REAL, b REAL, c REAL, d REAL);"
-    "CREATE INDEX temp.att_rates_seg_seg ON att_rates_seg (seg)";
-static const char WEEK_SEG_CREATE[] =
-    "CREATE TEMP TABLE att_weeks_seg (seg TEXT, grp TEXT, client_id TEXT,"
-    " a REAL, b REAL, c REAL, d REAL);"
-    "CREATE INDEX temp.att_weeks_seg_seg ON att_weeks_seg (seg)";
-
-/*
- * The sessions dated in [from, to] and inside their episode (admit to
- * discharge, or to `to` when open), episode by episode. `+e.level_of_care`
- * scans facts in rowid order (218,288 rows on 10M sessions, a few ms), so
- * the ORDER BY costs no sort.
- */
-static const char RATE_SQL[] =
-    "SELECT e.rowid, $GROUP, e.client_id, s.status"
-    " FROM facts AS e JOIN sessions AS s ON s.episode_id = e.episode_id"
-    " AND s.session_date BETWEEN max(?1, e.admit_date)"
-    " AND min(?2, coalesce(e.discharge_date, ?2))"
-    " WHERE +e.level_of_care = ?3 AND e.admit_date <= ?2 AND e.end_date >= ?1"
-    " ORDER BY e.rowid";
+static const char SEG_CREATE[] =
+    "CREATE TEMP TABLE att_seg (seg TEXT, grp TEXT, client_id TEXT, r INTEGER,"
+    " a REAL, b REAL, c REAL, d REAL, wa REAL, wb REAL, wc REAL, wd REAL);"
+    "CREATE INDEX temp.att_seg_seg ON att_seg (seg)";
 
 /*
  * Every episode overlapping [from, to] with its full weeks whose last day
- * is in the period (as of `to`), then its attended sessions in those
- * weeks by date (C finds each one's week: week 1 is the admit day to day
- * 6; julianday() per session in SQL took a third of the time). k0 .. k1 are
- * the episode's weeks in the period: k0 = ceil((from - admit + 1) / 7), at
- * least 1; k1 = the last full week as of min(discharge, to). An episode
- * without such sessions comes once, with a NULL week.
+ * is in the period (as of `to`), then its sessions from the first day of
+ * the first such week to min(discharge, to), by date. k0 .. k1 are the
+ * episode's weeks in the period: k0 = ceil((from - admit + 1) / 7), at
+ * least 1; k1 = the last full week as of min(discharge, to). Week k0
+ * starts on or before max(from, admit), so the range holds both the
+ * period's sessions inside the episode (the rates; column 8 says which)
+ * and the attended sessions of the weeks (C finds each one's week: week
+ * 1 is the admit day to day 6; julianday() per session in SQL took a
+ * third of the time). An episode without such sessions comes once, with
+ * a NULL date. `+e.level_of_care` scans facts in rowid order (218,288
+ * rows on 10M sessions, a few ms), so the ORDER BY costs no sort.
  */
-static const char WEEK_SQL[] =
+static const char SEG_SQL[] =
     "WITH ep AS (SELECT e.rowid AS rid, e.episode_id, e.client_id, $GROUP AS grp, e.admit_date,"
-    "   CASE WHEN e.age < 18 THEN 360 ELSE 540 END AS need,"
+    "   e.discharge_date, CASE WHEN e.age < 18 THEN 360 ELSE 540 END AS need,"
     "   max(1, (CAST(julianday(?1) - julianday(e.admit_date) AS INTEGER) + 7) / 7) AS k0,"
     "   CAST((min(julianday(?2), julianday(coalesce(e.discharge_date, ?2)))"
     "     - julianday(e.admit_date) + 1) / 7 AS INTEGER) AS k1"
     " FROM facts AS e WHERE +e.level_of_care = ?3 AND e.admit_date <= ?2"
     " AND e.end_date >= ?1)"
-    " SELECT ep.rid, ep.grp, ep.client_id, ep.need, max(0, ep.k1 - ep.k0 + 1),"
-    "   s.session_date, s.minutes, ep.admit_date"
-    " FROM ep LEFT JOIN sessions AS s ON s.episode_id = ep.episode_id AND s.status = 'attended'"
+    " SELECT ep.rid, ep.grp, ep.client_id, ep.need, ep.k0, ep.k1, ep.admit_date,"
+    "   s.session_date, s.session_date >= max(?1, ep.admit_date), s.status, s.minutes"
+    " FROM ep LEFT JOIN sessions AS s ON s.episode_id = ep.episode_id"
     "   AND s.session_date BETWEEN date(ep.admit_date, printf('%+d days', 7 * (ep.k0 - 1)))"
-    "   AND date(ep.admit_date, printf('%+d days', 7 * ep.k1 - 1))"
+    "   AND min(?2, coalesce(ep.discharge_date, ?2))"
     " ORDER BY ep.rid, s.session_date";
 
-static const char SEG_INSERT_SQL[] = "INSERT INTO temp.%s VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-
-struct seg_kind;
+static const char SEG_INSERT_SQL[] =
+    "INSERT INTO temp.att_seg VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
 /* One episode's totals while its rows stream by. */
 typedef struct episode_acc {
-    const struct seg_kind *kind;
     bool open;                  /* an episode is being added up */
     char *grp, *client;
-    double v[4];                /* the table's a, b, c, d */
-    long week, need;            /* weeks: the week being added up (0: none) */
-    long admit;                 /* weeks: the admit day */
+    bool rated;                 /* it has a session in the period */
+    double v[4], w[4];          /* the table's a .. d, wa .. wd */
+    long k0, k1, need;          /* its weeks in the period; the ASAM minutes */
+    long admit;                 /* the admit day */
+    long week;                  /* the week being added up (0: none) */
     double minutes;
 } episode_acc;
 
-/* Ends the week being added up into v. */
+/* Ends the week being added up into w. */
 static void week_end(episode_acc *a)
 {
     if (a->week) {
-        a->v[1] += a->minutes;
-        a->v[2] += a->minutes >= (double)a->need;
-        a->v[3] += a->minutes > 1140;
+        a->w[1] += a->minutes;
+        a->w[2] += a->minutes >= (double)a->need;
+        a->w[3] += a->minutes > 1140;
     }
     a->week = 0;
     a->minutes = 0;
@@ -124,39 +113,15 @@ static bool episode_put(sqlite3_stmt *ins, episode_acc *a)
         return true;
     sqlite3_bind_text(ins, 2, a->grp, -1, SQLITE_STATIC);
     sqlite3_bind_text(ins, 3, a->client, -1, SQLITE_STATIC);
-    for (int j = 0; j < 4; j++)
-        sqlite3_bind_double(ins, 4 + j, a->v[j]);
+    sqlite3_bind_int(ins, 4, a->rated);
+    for (int j = 0; j < 4; j++) {
+        sqlite3_bind_double(ins, 5 + j, a->v[j]);
+        sqlite3_bind_double(ins, 9 + j, a->w[j]);
+    }
     bool ok = sqlite3_step(ins) == SQLITE_DONE;
     sqlite3_reset(ins);
     a->open = false;
     return ok;
-}
-
-/* Writes the episode before and starts the row's (columns 1 group, 2
- * client); false when out of memory or the row could not be written. */
-static bool episode_start(sqlite3_stmt *st, sqlite3_stmt *ins, episode_acc *a)
-{
-    week_end(a);
-    if (!episode_put(ins, a) || !iop_column_dup(&a->grp, st, 1)
-        || !iop_column_dup(&a->client, st, 2))
-        return false;
-    memset(a->v, 0, sizeof a->v);
-    a->open = true;
-    return true;
-}
-
-/* Adds one session row of RATE_SQL. */
-static void rate_row(sqlite3_stmt *st, episode_acc *a, bool fresh)
-{
-    const char *status = (const char *)sqlite3_column_text(st, 3);
-
-    (void)fresh;
-    if (!status)
-        return;
-    a->v[0] += strcmp(status, "attended") == 0;
-    a->v[1] += strcmp(status, "no_show") == 0;
-    a->v[2] += strcmp(status, "cancelled_client") == 0;
-    a->v[3] += strcmp(status, "cancelled_program") != 0;
 }
 
 /* Column j of st as a day number; false when NULL or not a date (the
@@ -168,44 +133,58 @@ static bool column_day(sqlite3_stmt *st, int j, long *day)
     return t && iop_date_parse(t, (size_t)sqlite3_column_bytes(st, j), day);
 }
 
-/* Adds one row of WEEK_SQL: the episode's weeks once, then the session's
- * minutes to its week. */
-static void week_row(sqlite3_stmt *st, episode_acc *a, bool fresh)
+/* Writes the episode before and starts the row's: its group, client,
+ * weeks and admit day; false when out of memory or the row could not be
+ * written. */
+static bool episode_start(sqlite3_stmt *st, sqlite3_stmt *ins, episode_acc *a)
 {
+    week_end(a);
+    if (!episode_put(ins, a) || !iop_column_dup(&a->grp, st, 1)
+        || !iop_column_dup(&a->client, st, 2))
+        return false;
+    memset(a->v, 0, sizeof a->v);
+    memset(a->w, 0, sizeof a->w);
+    a->rated = false;
+    a->need = sqlite3_column_int64(st, 3);
+    a->k0 = sqlite3_column_int64(st, 4);
+    a->k1 = sqlite3_column_int64(st, 5);
+    a->w[0] = a->k1 >= a->k0 ? (double)(a->k1 - a->k0 + 1) : 0;
+    if (!column_day(st, 6, &a->admit))
+        a->admit = LONG_MIN;
+    a->open = true;
+    return true;
+}
+
+/* Adds one session: to the rates when it is in the period, its minutes
+ * to its week when attended in one of the period's full weeks. */
+static bool episode_add(void *acc, sqlite3_stmt *st, bool fresh, sqlite3_stmt *ins)
+{
+    episode_acc *a = acc;
+    const char *status = (const char *)sqlite3_column_text(st, 9);
     long day;
 
-    if (fresh) {
-        a->need = sqlite3_column_int64(st, 3);
-        a->v[0] = sqlite3_column_double(st, 4);
-        if (!column_day(st, 7, &a->admit))
-            a->admit = LONG_MIN;
+    if (fresh && !episode_start(st, ins, a))
+        return false;
+    if (!status)
+        return true;
+    bool attended = strcmp(status, "attended") == 0;
+    if (sqlite3_column_int(st, 8)) {
+        a->rated = true;
+        a->v[0] += attended;
+        a->v[1] += strcmp(status, "no_show") == 0;
+        a->v[2] += strcmp(status, "cancelled_client") == 0;
+        a->v[3] += strcmp(status, "cancelled_program") != 0;
     }
-    if (a->admit == LONG_MIN || !column_day(st, 5, &day))
-        return;
+    if (!attended || a->admit == LONG_MIN || !column_day(st, 7, &day))
+        return true;
     long k = (day - a->admit) / 7 + 1;
+    if (k < a->k0 || k > a->k1)
+        return true;
     if (k != a->week) {
         week_end(a);
         a->week = k;
     }
-    a->minutes += sqlite3_column_double(st, 6);
-}
-
-/* What one of the two tables is built from. */
-typedef struct seg_kind {
-    const char *table, *sql;
-    void (*row)(sqlite3_stmt *st, episode_acc *a, bool fresh);
-} seg_kind;
-
-static const seg_kind RATE_KIND = {"att_rates_seg", RATE_SQL, rate_row};
-static const seg_kind WEEK_KIND = {"att_weeks_seg", WEEK_SQL, week_row};
-
-static bool episode_add(void *acc, sqlite3_stmt *st, bool fresh, sqlite3_stmt *ins)
-{
-    episode_acc *a = acc;
-
-    if (fresh && !episode_start(st, ins, a))
-        return false;
-    a->kind->row(st, a, fresh);
+    a->minutes += sqlite3_column_double(st, 10);
     return true;
 }
 
@@ -217,28 +196,32 @@ static bool episode_end(void *acc, sqlite3_stmt *ins)
     return episode_put(ins, a);
 }
 
-/* Builds one segment of a table: its rows stream by episode, each
- * episode becomes one row. */
+/* Builds one segment: its rows stream by episode, each episode becomes
+ * one row. */
 static iop_code build_seg(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
 {
     static const iop_episode_build B = {episode_add, episode_end};
-    episode_acc a = {.kind = arg};
-    char sql[sizeof SEG_INSERT_SQL + 32];
+    episode_acc a = {.open = false};
     iop_code rc;
 
-    snprintf(sql, sizeof sql, SEG_INSERT_SQL, a.kind->table);
-    rc = iop_mctx_episodes(seg, a.kind->sql, sql, key, &B, &a, err);
+    (void)arg;
+    rc = iop_mctx_episodes(seg, SEG_SQL, SEG_INSERT_SQL, key, &B, &a, err);
     free(a.grp);
     free(a.client);
     return rc;
 }
 
-/* The period's totals per group and client, summed over its segments
- * (%s: the table made of them, then the segments' table). */
-static const char TOTALS_SQL[] =
-    "CREATE TEMP TABLE %s AS SELECT grp, client_id, total(a) AS a, total(b) AS b,"
-    " total(c) AS c, total(d) AS d FROM temp.%s WHERE seg BETWEEN ?5 AND ?6"
-    " GROUP BY grp, client_id";
+/* The period's totals per group and client, summed over its segments:
+ * the rates of the episodes with a session in the period, the weeks of
+ * every episode. */
+static const char RATE_TOTALS_SQL[] =
+    "CREATE TEMP TABLE attendance_rates AS SELECT grp, client_id, total(a) AS a,"
+    " total(b) AS b, total(c) AS c, total(d) AS d FROM temp.att_seg"
+    " WHERE seg BETWEEN ?5 AND ?6 AND r GROUP BY grp, client_id";
+static const char WEEK_TOTALS_SQL[] =
+    "CREATE TEMP TABLE attendance_weeks AS SELECT grp, client_id, total(wa) AS a,"
+    " total(wb) AS b, total(wc) AS c, total(wd) AS d FROM temp.att_seg"
+    " WHERE seg BETWEEN ?5 AND ?6 GROUP BY grp, client_id";
 
 /* A client's totals from one of the tables above: over all its groups
  * (?4 NULL), or in group ?4; in client order. Weeks keep the clients with
@@ -403,22 +386,20 @@ static iop_code ratio_row(const iop_mctx *c, const char *group, iop_rows *rows,
 }
 
 /* (Re)creates the per group and client TEMP table `table` (the first
- * call of a run) from the period's segments of kind's table (made with
- * create), built where missing: a month that an earlier call on the
- * connection built is not read again. */
-static iop_code materialize(const iop_mctx *c, const char *table, const char *create,
-                            const seg_kind *kind, iop_error *err)
+ * call of a run) with sum_sql, from the period's segments, built where
+ * missing: a month that an earlier call on the connection built is not
+ * read again. */
+static iop_code materialize(const iop_mctx *c, const char *table, const char *sum_sql,
+                            iop_error *err)
 {
     sqlite3_stmt *st;
-    char drop[64], make[sizeof TOTALS_SQL + 64];
+    char drop[64];
     iop_code rc = IOP_OK;
 
     snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS temp.%s", table);
-    snprintf(make, sizeof make, TOTALS_SQL, table, kind->table);
     if (sqlite3_exec(c->db, drop, NULL, NULL, NULL) != SQLITE_OK)
         return iop_mctx_fail(c, err);
-    rc = iop_mctx_segments(c, kind->table, create, build_seg, (void *)kind, make, NULL, &st,
-                           err);
+    rc = iop_mctx_segments(c, "att_seg", SEG_CREATE, build_seg, NULL, sum_sql, NULL, &st, err);
     if (rc == IOP_OK && sqlite3_step(st) != SQLITE_DONE)
         rc = iop_mctx_fail(c, err);
     sqlite3_finalize(st);
@@ -433,8 +414,8 @@ static const char *const WEEKS[] = {"weekly_hours_mean", "asam_hours_met",
 static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     totals t = {0};
-    iop_code rc = group ? IOP_OK : materialize(c, "attendance_rates", RATE_SEG_CREATE,
-                                                 &RATE_KIND, err);
+    iop_code rc = group ? IOP_OK : materialize(c, "attendance_rates", RATE_TOTALS_SQL,
+                                                 err);
 
     if (rc == IOP_OK)
         rc = read_totals(c, RATE_READ_SQL, group, &t, err);
@@ -449,8 +430,8 @@ static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_
 static iop_code weeks(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     totals t = {0};
-    iop_code rc = group ? IOP_OK : materialize(c, "attendance_weeks", WEEK_SEG_CREATE,
-                                                 &WEEK_KIND, err);
+    iop_code rc = group ? IOP_OK : materialize(c, "attendance_weeks", WEEK_TOTALS_SQL,
+                                                 err);
 
     if (rc == IOP_OK)
         rc = read_totals(c, WEEK_READ_SQL, group, &t, err);
