@@ -511,7 +511,11 @@ iop_code iop_mctx_segments(const iop_mctx *c, const char *table, const char *cre
  * millions of times. The rows are written in each client's order of
  * episodes (admit date, more intensive first, episode_id), so a rowid is
  * that position and an episode's neighbours are one rowid away
- * (metrics_continuity.c). */
+ * (metrics_continuity.c). There is no index on the discharge date: a
+ * query for discharges in a range also states the range of end_date
+ * (the discharge date, or 9999-12-31 while open), which the discharge
+ * range implies, so it reads facts_end; an index that leads with the
+ * level costs 0.2 s to sort on 218,288 episodes. */
 static iop_code make_facts(const iop_mctx *c, iop_error *err)
 {
     static const char sql[] =
@@ -521,7 +525,6 @@ static iop_code make_facts(const iop_mctx *c, iop_error *err)
         " coalesce(e.discharge_date, '9999-12-31') AS end_date FROM episode_core AS e"
         " ORDER BY e.client_id, e.admit_date, e.intensity DESC, e.episode_id;"
         "CREATE INDEX temp.facts_level ON facts (level_of_care, admit_date);"
-        "CREATE INDEX temp.facts_discharge ON facts (level_of_care, discharge_date);"
         "CREATE INDEX temp.facts_end ON facts (level_of_care, end_date, admit_date);"
         "CREATE INDEX temp.facts_client ON facts (client_id, admit_date);"
         "CREATE UNIQUE INDEX temp.facts_id ON facts (episode_id);";

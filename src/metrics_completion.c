@@ -22,17 +22,20 @@
 static const char RATE_SQL[] =
     "SELECT count(*), total(e.discharge_reason = 'completed'),"
     " total(e.discharge_reason NOT IN ('transferred', 'incarcerated', 'death'))"
-    " FROM facts AS e WHERE e.level_of_care = ?3 AND e.discharge_date BETWEEN ?1 AND ?2"
+    " FROM facts AS e WHERE e.level_of_care = ?3 AND e.end_date BETWEEN ?1 AND ?2"
+    " AND e.discharge_date BETWEEN ?1 AND ?2"
     " AND (?4 IS NULL OR $GROUP = ?4)";
 
 static const char MONTH_SQL[] =
     "SELECT substr(e.discharge_date, 1, 7), count(*), total(e.discharge_reason = 'completed')"
-    " FROM facts AS e WHERE e.level_of_care = ?3 AND e.discharge_date BETWEEN ?1 AND ?2"
+    " FROM facts AS e WHERE e.level_of_care = ?3 AND e.end_date BETWEEN ?1 AND ?2"
+    " AND e.discharge_date BETWEEN ?1 AND ?2"
     " AND (?4 IS NULL OR $GROUP = ?4) GROUP BY 1 ORDER BY 1";
 
 static const char GROUP_SQL[] =
     "SELECT $GROUP, count(*), total(e.discharge_reason = 'completed')"
-    " FROM facts AS e WHERE e.level_of_care = ?3 AND e.discharge_date BETWEEN ?1 AND ?2"
+    " FROM facts AS e WHERE e.level_of_care = ?3 AND e.end_date BETWEEN ?1 AND ?2"
+    " AND e.discharge_date BETWEEN ?1 AND ?2"
     " GROUP BY 1 ORDER BY 1";
 
 static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)

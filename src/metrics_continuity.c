@@ -53,8 +53,9 @@ static const char WINDOW_SQL[] =
  * client's order. `facts` is written in that order (metrics.c), so its
  * rowid is the position and the next episode is one rowid further: a
  * self-join on rowid is much faster than LEAD over text. The IN over
- * levels (every episode's level is one) lets the discharge index of
- * `facts`, which leads with the level, read only the month. */
+ * levels (every episode's level is one) and the end_date range (which
+ * the discharge range implies) let the index facts_end, which leads with
+ * the level, read only the month. */
 static const char LINKS_CREATE_SQL[] =
     "CREATE TEMP TABLE continuity_links (seg TEXT, episode_id TEXT, client_id TEXT,"
     " level_of_care TEXT, admit_date TEXT, discharge_date TEXT, discharge_reason TEXT,"
@@ -70,7 +71,7 @@ static const char LINKS_SQL[] =
     " LEFT JOIN facts AS n ON n.rowid = e.rowid + 1 AND n.client_id = e.client_id"
     " LEFT JOIN levels AS m ON m.code = n.level_of_care"
     " WHERE e.level_of_care IN (SELECT code FROM levels)"
-    " AND e.discharge_date BETWEEN ?1 AND ?2";
+    " AND e.end_date BETWEEN ?1 AND ?2 AND e.discharge_date BETWEEN ?1 AND ?2";
 
 /* Each query over the links comes in two forms: [0] all episodes, [1] one
  * group (?4), so that a group's query reads only its rows through the

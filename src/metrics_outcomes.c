@@ -87,7 +87,8 @@ static const char SCORES_SQL[] =
     "SELECT e.episode_id, a.instrument, julianday(a.assessed_on) - julianday(e.admit_date),"
     " a.score, $GROUP FROM facts AS e LEFT JOIN assessments AS a ON a.episode_id = e.episode_id"
     " AND a.assessed_on BETWEEN date(e.admit_date, '-7 days') AND e.discharge_date"
-    " WHERE e.level_of_care = ?3 AND e.discharge_date BETWEEN ?1 AND ?2"
+    " WHERE e.level_of_care = ?3 AND e.end_date BETWEEN ?1 AND ?2"
+    " AND e.discharge_date BETWEEN ?1 AND ?2"
     " AND julianday(e.discharge_date) - julianday(e.admit_date) >= 14"
     " ORDER BY e.episode_id, a.instrument, a.assessed_on, a.assessment_id";
 

@@ -87,7 +87,8 @@ static const char NO_SESSION_SQL[] =
     "SELECT $GROUP, count(*), total(NOT EXISTS (SELECT 1 FROM sessions AS s"
     " WHERE s.episode_id = e.episode_id AND s.status = 'attended'"
     " AND s.session_date BETWEEN e.admit_date AND e.discharge_date)) FROM facts AS e"
-    " WHERE e.level_of_care = ?3 AND e.discharge_date BETWEEN ?1 AND ?2 GROUP BY 1";
+    " WHERE e.level_of_care = ?3 AND e.end_date BETWEEN ?1 AND ?2"
+    " AND e.discharge_date BETWEEN ?1 AND ?2 GROUP BY 1";
 
 /* Two narrow index ranges per episode: the period's days before
  * admission, and those after discharge. The loader rejects sessions more
@@ -102,7 +103,8 @@ static const char OUTSIDE_SQL[] =
     " UNION ALL SELECT $GROUP, count(*) FROM facts AS e JOIN sessions AS s"
     " ON s.episode_id = e.episode_id"
     " AND s.session_date > max(e.discharge_date, date(?1, '-1 day')) AND s.session_date <= ?2"
-    " WHERE e.level_of_care = ?3 AND e.discharge_date >= date(?1, '-30 days')"
+    " WHERE e.level_of_care = ?3 AND e.end_date >= date(?1, '-30 days') AND e.end_date < ?2"
+    " AND e.discharge_date >= date(?1, '-30 days')"
     " AND e.discharge_date < ?2 GROUP BY 1) GROUP BY 1";
 
 /* Two episodes overlap when each is admitted before the other ends; an
@@ -121,7 +123,8 @@ static const char BASELINE_SQL[] =
     "SELECT $GROUP, count(*), total(NOT EXISTS (SELECT 1 FROM assessments AS a"
     " WHERE a.episode_id = e.episode_id AND a.instrument = 'PHQ9'"
     " AND a.assessed_on BETWEEN date(e.admit_date, '-7 days') AND date(e.admit_date, '+14 days')))"
-    " FROM facts AS e WHERE e.level_of_care = ?3 AND e.discharge_date BETWEEN ?1 AND ?2"
+    " FROM facts AS e WHERE e.level_of_care = ?3 AND e.end_date BETWEEN ?1 AND ?2"
+    " AND e.discharge_date BETWEEN ?1 AND ?2"
     " AND julianday(e.discharge_date) - julianday(e.admit_date) >= 14 GROUP BY 1";
 
 /* A growing array of doubles. */

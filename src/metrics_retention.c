@@ -50,7 +50,8 @@ static const char MAKE_SQL[] =
     " ELSE julianday(?2) END - julianday(e.admit_date) AS time,"
     " CASE WHEN e.discharge_date <= ?2 THEN e.outcome ELSE 'open' END AS state"
     " FROM facts AS e WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
-    " AND (e.admit_date >= ?1 OR e.discharge_date BETWEEN ?1 AND ?2)";
+    " AND (e.admit_date >= ?1"
+    " OR (e.end_date BETWEEN ?1 AND ?2 AND e.discharge_date BETWEEN ?1 AND ?2))";
 
 static const char INDEX_SQL[] = "CREATE INDEX temp.ret_episodes_grp ON ret_episodes (grp)";
 

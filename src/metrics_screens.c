@@ -82,7 +82,9 @@ static const char FU_SEG_CREATE[] =
 static const char FU_SEG_SQL[] =
     "INSERT INTO temp.%s"
     " WITH ix AS (SELECT e.rowid AS rid, e.episode_id, e.discharge_date, $GROUP AS grp"
-    "   FROM facts AS e WHERE e.level_of_care = ?3 AND e.discharge_date"
+    "   FROM facts AS e WHERE e.level_of_care = ?3"
+    "   AND e.end_date BETWEEN date(?1, printf('-%%d days', ?7)) AND date(?2, printf('-%%d days', ?7))"
+    "   AND e.discharge_date"
     "   BETWEEN date(?1, printf('-%%d days', ?7)) AND date(?2, printf('-%%d days', ?7))),"
     " fc AS (SELECT ix.*, (SELECT f.followup_id FROM followups AS f"
     "   WHERE f.episode_id = ix.episode_id AND f.reached = 1 AND f.contacted_on"
