@@ -21,9 +21,9 @@
  * (group NULL) sums the period's segments into each client's totals per
  * group (TEMP tables attendance_rates and attendance_weeks); every group's
  * figures, and the overall ones (summed over a client's groups), read
- * those. IET keeps its counts per segment and group too; the watch list is
- * one aggregate SQL statement. docs/metrics/attendance.md documents each
- * name.
+ * those. IET keeps its counts per segment and group too; the watch list
+ * flags the open episodes of every group once (TEMP table watch_flags).
+ * docs/metrics/attendance.md documents each name.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -268,17 +268,18 @@ static const char IET_READ_SQL[] =
     " WHERE seg BETWEEN ?5 AND ?6 AND (?4 IS NULL OR grp = ?4)";
 
 /*
- * Clients with an episode at the level open on `to` whose last two
- * sessions inside the episode up to `to` (by date, then session_id;
- * cancelled_program skipped) are both no_show, or admitted 7 or more
- * days before `to` with no attended session in [to - 6, to].
+ * Episodes at the level open on `to` whose last two sessions inside the
+ * episode up to `to` (by date, then session_id; cancelled_program
+ * skipped) are both no_show, or admitted 7 or more days before `to` with
+ * no attended session in [to - 6, to]: their group and client, for every
+ * group at once (the first call of a run, group NULL, makes the table);
+ * the figure counts distinct clients, overall or in group ?4.
  */
-static const char WATCH_SQL[] =
-    "WITH op AS (SELECT e.episode_id, e.client_id, e.admit_date FROM facts AS e"
-    "   WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
-    "   AND e.end_date > ?2"
-    "   AND (?4 IS NULL OR $GROUP = ?4))"
-    " SELECT count(DISTINCT op.client_id) FROM op WHERE"
+static const char WATCH_MAKE_SQL[] =
+    "CREATE TEMP TABLE watch_flags AS"
+    " WITH op AS (SELECT e.episode_id, e.client_id, e.admit_date, $GROUP AS grp FROM facts AS e"
+    "   WHERE e.level_of_care = ?3 AND e.admit_date <= ?2 AND e.end_date > ?2)"
+    " SELECT op.grp, op.client_id FROM op WHERE"
     " (SELECT count(*) FROM (SELECT s.status FROM sessions AS s"
     "   WHERE s.episode_id = op.episode_id AND s.session_date BETWEEN op.admit_date AND ?2"
     "   AND s.status <> 'cancelled_program'"
@@ -287,6 +288,8 @@ static const char WATCH_SQL[] =
     " OR (op.admit_date <= date(?2, '-7 days') AND NOT EXISTS (SELECT 1 FROM sessions AS s"
     "   WHERE s.episode_id = op.episode_id AND s.status = 'attended'"
     "   AND s.session_date BETWEEN date(?2, '-6 days') AND ?2))";
+static const char WATCH_SQL[] =
+    "SELECT count(DISTINCT client_id) FROM temp.watch_flags WHERE ?4 IS NULL OR grp = ?4";
 
 /* Per-client totals: k columns, one row per client, column-major. */
 typedef struct totals {
@@ -501,7 +504,16 @@ static iop_code watch(const iop_mctx *c, const char *group, iop_rows *rows, iop_
 {
     sqlite3_stmt *st;
     iop_row *r;
-    iop_code rc = iop_mctx_row(c, WATCH_SQL, group, &st, err);
+    iop_code rc = IOP_OK;
+
+    if (!group) {
+        if (sqlite3_exec(c->db, "DROP TABLE IF EXISTS temp.watch_flags", NULL, NULL, NULL)
+            != SQLITE_OK)
+            return iop_mctx_fail(c, err);
+        rc = iop_mctx_exec(c, WATCH_MAKE_SQL, err);
+    }
+    if (rc == IOP_OK)
+        rc = iop_mctx_row(c, WATCH_SQL, group, &st, err);
 
     if (rc != IOP_OK)
         return rc;
