@@ -34,21 +34,19 @@ static const char FLOW_SQL[] =
 
 /* Per admission in the period: the client's latest earlier episode at any
  * level (in the order admit date, more intensive first, episode_id) and
- * whether it ended more than 14 days before. */
+ * whether it ended more than 14 days before. `facts` is written in that
+ * order (metrics.c), so that episode is one rowid back, when it is the
+ * same client's. */
 static const char KIND_SQL[] =
-    "SELECT sum(p.pid IS NULL), sum(p.pid IS NOT NULL AND p.pdis IS NOT NULL"
-    "  AND julianday(p.admit_date) - julianday(p.pdis) > 14),"
-    " sum(p.pid IS NOT NULL AND (p.pdis IS NULL"
-    "  OR julianday(p.admit_date) - julianday(p.pdis) <= 14))"
-    " FROM (SELECT e.admit_date, o.episode_id AS pid, o.discharge_date AS pdis"
-    "  FROM facts AS e LEFT JOIN facts AS o ON o.episode_id = ("
-    "   SELECT x.episode_id FROM facts AS x WHERE x.client_id = e.client_id"
-    "   AND x.episode_id <> e.episode_id AND (x.admit_date < e.admit_date"
-    "    OR (x.admit_date = e.admit_date AND (x.intensity > e.intensity"
-    "     OR (x.intensity = e.intensity AND x.episode_id < e.episode_id))))"
-    "   ORDER BY x.admit_date DESC, x.intensity ASC, x.episode_id DESC LIMIT 1)"
-    "  WHERE e.level_of_care = ?3 AND e.admit_date BETWEEN ?1 AND ?2"
-    "  AND (?4 IS NULL OR $GROUP = ?4)) AS p";
+    "SELECT sum(o.episode_id IS NULL), sum(o.episode_id IS NOT NULL"
+    "  AND o.discharge_date IS NOT NULL"
+    "  AND julianday(e.admit_date) - julianday(o.discharge_date) > 14),"
+    " sum(o.episode_id IS NOT NULL AND (o.discharge_date IS NULL"
+    "  OR julianday(e.admit_date) - julianday(o.discharge_date) <= 14))"
+    " FROM facts AS e LEFT JOIN facts AS o ON o.rowid = e.rowid - 1"
+    "  AND o.client_id = e.client_id"
+    " WHERE e.level_of_care = ?3 AND e.admit_date BETWEEN ?1 AND ?2"
+    " AND (?4 IS NULL OR $GROUP = ?4)";
 
 static const char *const FLOW[] = {"admissions", "discharges", "discharges_completed",
     "discharges_dropped_out", "discharges_terminated", "discharges_transferred",

@@ -6,7 +6,7 @@ import tempfile
 import unittest
 
 import oracle
-from iophelp import BASE, load, query, write_extract
+from iophelp import BASE, CLIENTS, EPISODES, load, query, write_extract
 
 
 class TestCompletionAgainstR(unittest.TestCase):
@@ -64,6 +64,43 @@ class TestCompletionEdges(unittest.TestCase):
         self.assertEqual(r[("client_days", "all", "")]["n"], str(57 + 119))
         self.assertEqual(r[("continuing_clients", "all", "")]["n"], "1")  # E2 after E1
         self.assertEqual(r[("new_clients", "all", "")]["n"], "1")         # E3
+
+
+class TestAdmissionKinds(unittest.TestCase):
+    def test_latest_earlier_episode_in_the_client_order(self):
+        """new / returning / continuing read the client's latest earlier
+        episode in the order admit date, more intensive first, episode_id,
+        at any level: the ties are what the order decides."""
+        files = {
+            "clients.csv": CLIENTS + "".join(f"{c},1980,F,,,opioids,0,self,medicaid\n"
+                                             for c in "XYZ"),
+            # X: residential ended 22 days before the IOP admission: returning.
+            # Y: residential and IOP on the same day: the IOP comes after the
+            #    (more intensive) residential, which is open: continuing.
+            # Z: two IOP admissions on one day: Z1 (first by episode_id) is
+            #    new, Z2 follows the open Z1: continuing.
+            "episodes.csv": EPISODES + "X1,X,3.5,2026-01-01,North,P,2026-01-10,completed,K1,,\n"
+                                       "X2,X,2.1,2026-02-01,North,P,,,K1,,\n"
+                                       "Y2,Y,2.1,2026-03-01,North,P,,,K1,,\n"
+                                       "Y1,Y,3.5,2026-03-01,North,P,2026-03-20,completed,K1,,\n"
+                                       "Z2,Z,2.1,2026-03-05,North,P,,,K1,,\n"
+                                       "Z1,Z,2.1,2026-03-05,North,P,,,K1,,\n",
+        }
+        db = os.path.join(tempfile.mkdtemp(), "t.db")
+        rc, _, err = load(write_extract(files), db)
+        self.assertEqual(rc, 0, err)
+        r = {(m["metric"], m["group"]): m["n"] for m in
+             oracle.metrics(db, "2026-02-01", "2026-03-31", "--by", "program")}
+        self.assertEqual(r[("admissions", "all")], "4")
+        self.assertEqual(r[("new_clients", "all")], "1")          # Z1
+        self.assertEqual(r[("returning_clients", "all")], "1")    # X2
+        self.assertEqual(r[("continuing_clients", "all")], "2")   # Y2, Z2
+        self.assertEqual(r[("new_clients", "P")], "1")
+        self.assertEqual(r[("continuing_clients", "P")], "2")
+        # The residential level: Y1 follows nothing (Y2 comes after it).
+        r = {m["metric"]: m["n"] for m in
+             oracle.metrics(db, "2026-03-01", "2026-03-31", "--level", "3.5")}
+        self.assertEqual((r["admissions"], r["new_clients"]), ("1", "1"))
 
 
 if __name__ == "__main__":
