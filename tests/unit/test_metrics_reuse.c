@@ -4,7 +4,7 @@
  * share one connection) equal those of a fresh connection, value for
  * value: a period made of months that earlier calls built, after calls
  * with other dimensions, a partial period and a call that wanted only
- * some metrics.
+ * some metrics. Also: a month whose build fails is rolled back.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -164,10 +164,96 @@ static void test_cached_months_equal_a_fresh_connection(void **state)
     iop_store_close(&a);
 }
 
+/* A segment build that writes two rows, then fails for the month `fail`
+ * (after its rows are written), counting its calls per month. */
+typedef struct seg_probe {
+    const char *fail;           /* "YYYY-MM" or NULL */
+    int calls[13];
+} seg_probe;
+
+static iop_code probe_build(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
+{
+    seg_probe *p = arg;
+    int y, m, d;
+    iop_code rc = IOP_OK;
+
+    iop_date_to_ymd(seg->from, &y, &m, &d);
+    p->calls[m]++;
+    for (int i = 0; i < 2 && rc == IOP_OK; i++)
+        rc = iop_mctx_exec_key(seg, "INSERT INTO temp.%s VALUES (?5, 1)", "probe_seg", key,
+                               NULL, 0, err);
+    if (rc == IOP_OK && p->fail && strncmp(seg->from_s, p->fail, 7) == 0)
+        rc = iop_error_set(err, IOP_EIO, NULL, 0, 0, "probe: %s fails", p->fail);
+    return rc;
+}
+
+/* The rows of months from .. to (as iop_mctx_segments reads them). */
+static iop_code probe_read(iop_store *s, seg_probe *p, long *rows, long *months,
+                           iop_error *err)
+{
+    iop_mctx c = {.db = s->db, .level = "2.1"};
+    sqlite3_stmt *st;
+    iop_code rc;
+
+    assert_true(iop_date_parse("2026-07-01", 10, &c.from));
+    assert_true(iop_date_parse("2026-09-30", 10, &c.to));
+    snprintf(c.from_s, sizeof c.from_s, "2026-07-01");
+    snprintf(c.to_s, sizeof c.to_s, "2026-09-30");
+    rc = iop_mctx_segments(&c, "probe_seg", "CREATE TEMP TABLE %s (seg TEXT, v INTEGER)",
+                           probe_build, p,
+                           "SELECT count(*), count(DISTINCT seg) FROM temp.%s"
+                           " WHERE seg BETWEEN ?5 AND ?6", NULL, &st, err);
+    if (rc != IOP_OK)
+        return rc;
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    *rows = sqlite3_column_int64(st, 0);
+    *months = sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    return IOP_OK;
+}
+
+/* A month whose build fails leaves none of its rows and is not recorded
+ * as built: the months before it stay, and the next call builds the
+ * failed month and the ones after it, once each. */
+static void test_failed_segment_build_rolls_back(void **state)
+{
+    iop_store s;
+    iop_error err;
+    seg_probe p = {.fail = "2026-08"};
+    long rows = -1, months = -1;
+    sqlite3_stmt *st;
+
+    (void)state;
+    assert_int_equal(iop_store_open(&s, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    assert_int_equal(probe_read(&s, &p, &rows, &months, &err), IOP_EIO);
+    assert_string_equal(err.message, "probe: 2026-08 fails");
+    assert_int_equal(p.calls[7], 1);
+    assert_int_equal(p.calls[8], 1);
+    assert_int_equal(p.calls[9], 0);  /* stopped at the failure */
+    assert_int_equal(sqlite3_prepare_v2(s.db,
+                         "SELECT (SELECT count(*) FROM temp.probe_seg),"
+                         " (SELECT group_concat(seg) FROM temp.metrics_segs"
+                         "  WHERE name = 'probe_seg')", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 2);  /* July's two rows only */
+    assert_string_equal((const char *)sqlite3_column_text(st, 1), "|2.1|M2026-07");
+    sqlite3_finalize(st);
+
+    p.fail = NULL;
+    assert_int_equal(probe_read(&s, &p, &rows, &months, &err), IOP_OK);
+    assert_int_equal(rows, 6);
+    assert_int_equal(months, 3);
+    assert_int_equal(p.calls[7], 1);  /* not built again */
+    assert_int_equal(p.calls[8], 2);
+    assert_int_equal(p.calls[9], 1);
+    iop_store_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cached_months_equal_a_fresh_connection),
+        cmocka_unit_test(test_failed_segment_build_rolls_back),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
