@@ -319,20 +319,24 @@ iop_code iop_mctx_episodes(const iop_mctx *seg, const char *sql, const char *ins
     sqlite3_stmt *st, *ins = NULL;
     sqlite3_int64 rid = 0;
     int s = SQLITE_DONE;
-    bool ok = true, any = false;
-    iop_code rc = iop_mctx_prepare(seg, sql, NULL, &st, err);
+    bool any = false;
+    iop_code done = IOP_OK, rc = iop_mctx_prepare(seg, sql, NULL, &st, err);
 
     if (rc == IOP_OK && sqlite3_prepare_v2(seg->db, insert, -1, &ins, NULL) != SQLITE_OK)
         rc = iop_mctx_fail(seg, err);
     if (rc == IOP_OK)
         sqlite3_bind_text(ins, 1, key, -1, SQLITE_STATIC);
-    while (rc == IOP_OK && ok && (s = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == IOP_OK && done == IOP_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
         bool fresh = !any || sqlite3_column_int64(st, 0) != rid;
         rid = sqlite3_column_int64(st, 0);
         any = true;
-        ok = b->add(acc, st, fresh, ins);
+        done = b->add(acc, st, fresh, ins);
     }
-    if (rc == IOP_OK && (!ok || s != SQLITE_DONE || !b->end(acc, ins)))
+    if (rc == IOP_OK && done == IOP_OK && s == SQLITE_DONE)
+        done = b->end(acc, ins);
+    if (rc == IOP_OK && done == IOP_ENOMEM)
+        rc = iop_metrics_nomem(err);
+    else if (rc == IOP_OK && (done != IOP_OK || s != SQLITE_DONE))
         rc = iop_mctx_fail(seg, err);
     sqlite3_finalize(st);
     sqlite3_finalize(ins);

@@ -134,14 +134,14 @@ static bool column_day(sqlite3_stmt *st, int j, long *day)
 }
 
 /* Writes the episode before and starts the row's: its group, client,
- * weeks and admit day; false when out of memory or the row could not be
- * written. */
-static bool episode_start(sqlite3_stmt *st, sqlite3_stmt *ins, episode_acc *a)
+ * weeks and admit day (iop_episode_build's codes). */
+static iop_code episode_start(sqlite3_stmt *st, sqlite3_stmt *ins, episode_acc *a)
 {
     week_end(a);
-    if (!episode_put(ins, a) || !iop_column_dup(&a->grp, st, 1)
-        || !iop_column_dup(&a->client, st, 2))
-        return false;
+    if (!episode_put(ins, a))
+        return IOP_EIO;
+    if (!iop_column_dup(&a->grp, st, 1) || !iop_column_dup(&a->client, st, 2))
+        return IOP_ENOMEM;
     memset(a->v, 0, sizeof a->v);
     memset(a->w, 0, sizeof a->w);
     a->rated = false;
@@ -152,21 +152,20 @@ static bool episode_start(sqlite3_stmt *st, sqlite3_stmt *ins, episode_acc *a)
     if (!column_day(st, 6, &a->admit))
         a->admit = LONG_MIN;
     a->open = true;
-    return true;
+    return IOP_OK;
 }
 
 /* Adds one session: to the rates when it is in the period, its minutes
  * to its week when attended in one of the period's full weeks. */
-static bool episode_add(void *acc, sqlite3_stmt *st, bool fresh, sqlite3_stmt *ins)
+static iop_code episode_add(void *acc, sqlite3_stmt *st, bool fresh, sqlite3_stmt *ins)
 {
     episode_acc *a = acc;
+    iop_code rc = fresh ? episode_start(st, ins, a) : IOP_OK;
     const char *status = (const char *)sqlite3_column_text(st, 9);
     long day;
 
-    if (fresh && !episode_start(st, ins, a))
-        return false;
-    if (!status)
-        return true;
+    if (rc != IOP_OK || !status)
+        return rc;
     bool attended = strcmp(status, "attended") == 0;
     if (sqlite3_column_int(st, 8)) {
         a->rated = true;
@@ -176,24 +175,24 @@ static bool episode_add(void *acc, sqlite3_stmt *st, bool fresh, sqlite3_stmt *i
         a->v[3] += strcmp(status, "cancelled_program") != 0;
     }
     if (!attended || a->admit == LONG_MIN || !column_day(st, 7, &day))
-        return true;
+        return IOP_OK;
     long k = (day - a->admit) / 7 + 1;
     if (k < a->k0 || k > a->k1)
-        return true;
+        return IOP_OK;
     if (k != a->week) {
         week_end(a);
         a->week = k;
     }
     a->minutes += sqlite3_column_double(st, 10);
-    return true;
+    return IOP_OK;
 }
 
-static bool episode_end(void *acc, sqlite3_stmt *ins)
+static iop_code episode_end(void *acc, sqlite3_stmt *ins)
 {
     episode_acc *a = acc;
 
     week_end(a);
-    return episode_put(ins, a);
+    return episode_put(ins, a) ? IOP_OK : IOP_EIO;
 }
 
 /* Builds one segment: its rows stream by episode, each episode becomes

@@ -237,7 +237,7 @@ static iop_code build_seg(const iop_mctx *seg, const char *key, void *arg, iop_e
     char *id = NULL, *grp = NULL;
     cursor cur = {.inst = -1};
     int s = SQLITE_DONE;
-    bool ok = true;
+    bool ok = true, mem = true;
     iop_code rc = iop_mctx_prepare(seg, SCORES_SQL, NULL, &st, err);
 
     (void)arg;
@@ -255,14 +255,16 @@ static iop_code build_seg(const iop_mctx *seg, const char *key, void *arg, iop_e
             cur.inst = which;
         }
         if (ok && fresh) {
-            ok = iop_column_dup(&id, st, 0) && iop_column_dup(&grp, st, 4)
-                 && seg_put(ins, grp, id, -1, 0, 0);
+            ok = mem = iop_column_dup(&id, st, 0) && iop_column_dup(&grp, st, 4);
+            ok = ok && seg_put(ins, grp, id, -1, 0, 0);
         }
         if (which >= 0)
             take(&cur, sqlite3_column_double(st, 2), sqlite3_column_double(st, 3));
     }
     ok = ok && flush(&cur, ins, grp, id);
-    if (rc == IOP_OK && (!ok || s != SQLITE_DONE))
+    if (rc == IOP_OK && !mem)
+        rc = iop_metrics_nomem(err);
+    else if (rc == IOP_OK && (!ok || s != SQLITE_DONE))
         rc = iop_mctx_fail(seg, err);
     sqlite3_finalize(st);
     sqlite3_finalize(ins);

@@ -204,14 +204,15 @@ static bool uds_put(sqlite3_stmt *ins, uds_acc *a)
 
 /* Adds one screen (columns 3: day after admission, 4: negative), after
  * writing the episode before on an episode's first row. */
-static bool uds_add(void *acc, sqlite3_stmt *st, bool fresh, sqlite3_stmt *ins)
+static iop_code uds_add(void *acc, sqlite3_stmt *st, bool fresh, sqlite3_stmt *ins)
 {
     uds_acc *a = acc;
 
     if (fresh) {
-        if (!uds_put(ins, a) || !iop_column_dup(&a->grp, st, 1)
-            || !iop_column_dup(&a->client, st, 2))
-            return false;
+        if (!uds_put(ins, a))
+            return IOP_EIO;
+        if (!iop_column_dup(&a->grp, st, 1) || !iop_column_dup(&a->client, st, 2))
+            return IOP_ENOMEM;
         memset(a->n, 0, sizeof a->n);
         memset(a->neg, 0, sizeof a->neg);
         a->open = true;
@@ -225,12 +226,12 @@ static bool uds_add(void *acc, sqlite3_stmt *st, bool fresh, sqlite3_stmt *ins)
         a->n[k] += 1;
         a->neg[k] += neg;
     }
-    return true;
+    return IOP_OK;
 }
 
-static bool uds_end(void *acc, sqlite3_stmt *ins)
+static iop_code uds_end(void *acc, sqlite3_stmt *ins)
 {
-    return uds_put(ins, acc);
+    return uds_put(ins, acc) ? IOP_OK : IOP_EIO;
 }
 
 /* Builds one segment of uds_seg (every group): one row per episode and

@@ -194,12 +194,14 @@ iop_code iop_mctx_exec(const iop_mctx *c, const char *sql, iop_error *err);
  * facts, and an episode's rows come together) and calls add() for each
  * row, with fresh set on an episode's first row; add() then writes the
  * episode before into ins, the prepared `insert` with ?1 bound to key.
- * end() writes the last episode. Both return false when out of memory or
- * the INSERT failed. IOP_EIO with SQLite's message on failure.
+ * end() writes the last episode. Both return IOP_OK, IOP_ENOMEM when out
+ * of memory or IOP_EIO when the INSERT failed; iop_mctx_episodes() then
+ * returns that code with "out of memory" or SQLite's message, as it does
+ * when a statement fails.
  */
 typedef struct iop_episode_build {
-    bool (*add)(void *acc, sqlite3_stmt *row, bool fresh, sqlite3_stmt *ins);
-    bool (*end)(void *acc, sqlite3_stmt *ins);
+    iop_code (*add)(void *acc, sqlite3_stmt *row, bool fresh, sqlite3_stmt *ins);
+    iop_code (*end)(void *acc, sqlite3_stmt *ins);
 } iop_episode_build;
 iop_code iop_mctx_episodes(const iop_mctx *seg, const char *sql, const char *insert,
                            const char *key, const iop_episode_build *b, void *acc,

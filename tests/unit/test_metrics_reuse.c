@@ -4,7 +4,8 @@
  * share one connection) equal those of a fresh connection, value for
  * value: a period made of months that earlier calls built, after calls
  * with other dimensions, a partial period and a call that wanted only
- * some metrics. Also: a month whose build fails is rolled back.
+ * some metrics. Also: a month whose build fails is rolled back, and a
+ * build's errors are reported as what they are.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -249,11 +250,60 @@ static void test_failed_segment_build_rolls_back(void **state)
     iop_store_close(&s);
 }
 
+/* add() fails with the code in acc on the third row. */
+static iop_code fail_add(void *acc, sqlite3_stmt *row, bool fresh, sqlite3_stmt *ins)
+{
+    static int seen;
+    (void)row;
+    (void)fresh;
+    (void)ins;
+    if (!acc) {
+        seen = 0;
+        return IOP_OK;
+    }
+    return ++seen == 3 ? *(iop_code *)acc : IOP_OK;
+}
+
+static iop_code ok_end(void *acc, sqlite3_stmt *ins)
+{
+    (void)acc;
+    (void)ins;
+    return IOP_OK;
+}
+
+/* iop_mctx_episodes() reports a build's out of memory as such, and an
+ * INSERT that failed as a database error. */
+static void test_episode_build_errors(void **state)
+{
+    static const iop_episode_build B = {fail_add, ok_end};
+    static const iop_code codes[] = {IOP_ENOMEM, IOP_EIO};
+    static const char *const msgs[] = {"out of memory", "database error: "};
+    iop_store s;
+    iop_error err;
+
+    (void)state;
+    assert_int_equal(iop_store_open(&s, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    iop_mctx c = {.db = s.db, .level = "2.1"};
+    assert_int_equal(sqlite3_exec(s.db, "CREATE TEMP TABLE eb (k TEXT)", NULL, NULL, NULL),
+                     SQLITE_OK);
+    for (size_t i = 0; i < 2; i++) {
+        iop_code code = codes[i];
+        fail_add(NULL, NULL, false, NULL);
+        assert_int_equal(iop_mctx_episodes(&c, "SELECT 1 FROM episodes LIMIT 10",
+                                           "INSERT INTO temp.eb VALUES (?1)", "k", &B,
+                                           &code, &err),
+                         codes[i]);
+        assert_int_equal(strncmp(err.message, msgs[i], strlen(msgs[i])), 0);
+    }
+    iop_store_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cached_months_equal_a_fresh_connection),
         cmocka_unit_test(test_failed_segment_build_rolls_back),
+        cmocka_unit_test(test_episode_build_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
