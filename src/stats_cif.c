@@ -15,6 +15,8 @@
  * corner and d_k/n in row 0, so the update is cheap and needs only the
  * number of the cluster's members still at risk. Cost: O(clusters *
  * event times * K). The variance is sum_g U_g^2 (R's std.err squared).
+ * Without clusters (each observation its own), aj_run_groups() keeps one
+ * vector per group of observations that share it: O(times^2 * K^2).
  */
 #include "stats_internal.h"
 
@@ -209,6 +211,108 @@ static void aj_run(aj_work *w, iop_stats_cif *cif, const int *cause,
     }
 }
 
+/*
+ * Without clusters every observation is its own, and the influences need
+ * not be kept one by one: the observations still at risk have all had
+ * the same updates, so they share one vector c (plus, at the time of
+ * their own outcome, its term); those that left at the same time with the
+ * same outcome share theirs from then on, so they are one group with a
+ * count. Each group gets the update of an observation no longer at risk.
+ * The arithmetic on each influence is that of aj_influence(), so the
+ * vectors are the same numbers; the variance adds count * U^2 per group.
+ * Cost: O(times * groups * states), groups <= times * states, instead of
+ * O(observations * times * states): 60,000 episodes over 400 days took
+ * 0.15 s per curve, most of a retention call. Returns -1 when out of
+ * memory.
+ */
+static int aj_run_groups(size_t s, iop_stats_cif *cif, const int *cause, const size_t *idx)
+{
+    double *g = NULL, *cnt = NULL, *c = calloc(2 * s, sizeof *c), *d = c ? c + s : NULL;
+    double *p = calloc(s, sizeof *p);
+    size_t ng = 0, cap = 0, pos = 0;
+    int rc = c && p ? 0 : -1;
+
+    if (rc == 0)
+        p[0] = 1.0;
+    for (size_t r = 0; rc == 0 && r < cif->len; r++) {
+        size_t here = cif->n_event[r] + cif->n_censor[r];
+        double nr = (double)cif->n_risk[r], p0 = p[0], own;
+
+        memset(d, 0, s * sizeof *d);
+        for (size_t j = 0; j < here; j++) {
+            if (cause[idx[pos + j]] == 0)
+                continue;
+            d[cause[idx[pos + j]]] += 1;
+            d[0] += 1;
+        }
+        own = p0 / nr;
+        if (d[0] > 0) {
+            for (size_t q = 0; q < ng; q++) {
+                double *u = g + q * s, u0 = u[0];
+                for (size_t k = 1; k < s; k++)
+                    u[k] += u0 * d[k] / nr;
+                u[0] = u0 * (1 - d[0] / nr);
+            }
+            double c0 = c[0];
+            for (size_t k = 1; k < s; k++)
+                c[k] += c0 * d[k] / nr - p0 * d[k] / (nr * nr);
+            c[0] = c0 * (1 - d[0] / nr) + p0 * d[0] / (nr * nr);
+            for (size_t k = 1; k < s; k++)
+                p[k] += p0 * d[k] / nr;
+            p[0] = p0 * (1 - d[0] / nr);
+        }
+        /* the variance: groups, then those at risk now (with their own
+         * outcome's term) */
+        for (size_t k = 0; k < s; k++) {
+            double ss = 0, se, *lo, *hi;
+            for (size_t q = 0; q < ng; q++)
+                ss += cnt[q] * g[q * s + k] * g[q * s + k];
+            ss += (nr - d[0]) * c[k] * c[k];
+            for (size_t e = 1; e < s; e++) {
+                double v = c[k] + (k == e ? own : k == 0 ? -own : 0);
+                ss += d[e] * v * v;
+            }
+            se = sqrt(ss);
+            cif->estimate[r * s + k] = p[k];
+            cif->std_err[r * s + k] = se;
+            lo = &cif->lower[r * s + k];
+            hi = &cif->upper[r * s + k];
+            iop_stats__loglog_ci(p[k], p[k] > 0 ? se / p[k] : 0, lo, hi);
+        }
+        /* those who leave now: the censored, and each outcome's */
+        if (ng + s > cap) {
+            size_t nc = 2 * (ng + s);
+            double *ng_u = realloc(g, nc * s * sizeof *g), *ng_c;
+            if (ng_u)
+                g = ng_u;
+            ng_c = ng_u ? realloc(cnt, nc * sizeof *cnt) : NULL;
+            if (!ng_c) {
+                rc = -1;
+                break;
+            }
+            cnt = ng_c;
+            cap = nc;
+        }
+        for (size_t e = 0; e < s; e++) {
+            double n_e = e == 0 ? (double)cif->n_censor[r] : d[e];
+            if (n_e == 0)
+                continue;
+            memcpy(g + ng * s, c, s * sizeof *c);
+            if (e > 0) {
+                g[ng * s + e] += own;
+                g[ng * s] -= own;
+            }
+            cnt[ng++] = n_e;
+        }
+        pos += here;
+    }
+    free(g);
+    free(cnt);
+    free(c);
+    free(p);
+    return rc;
+}
+
 static int cif_valid(const double *time, const int *cause, size_t n,
                      size_t k)
 {
@@ -242,6 +346,18 @@ iop_stats_status iop_stats_cif_new(const double *time, const int *cause,
     idx = order_by_row(&rows, n);
     cif = idx ? cif_alloc(&rows, n, n_causes) : NULL;
     iop_stats__rows_release(&rows);
+    if (cif && !cluster) {
+        cif->n_clusters = n;
+        if (aj_run_groups(n_causes + 1, cif, cause, idx) != 0) {
+            iop_stats_cif_free(cif);
+            cif = NULL;
+        }
+        free(idx);
+        if (!cif)
+            return IOP_STATS_NOMEM;
+        *out = cif;
+        return IOP_STATS_OK;
+    }
     if (!cif || aj_init(&w, cluster, n, n_causes + 1) != 0) {
         free(idx);
         iop_stats_cif_free(cif);
