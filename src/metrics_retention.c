@@ -38,6 +38,11 @@ iop_code iop_retention_cox(const iop_mctx *c, iop_rows *rows, iop_error *err);
  * whole population (the frame calls it before any group's): the level's
  * episodes admitted in the period (the cohort) or discharged in it, with
  * the --by group, so that each group's figures read an index, not facts.
+ * end_date >= from, which both imply, lets it read the index facts_end
+ * (the level's episodes that end in or after the period) rather than
+ * every episode admitted before `to`. Its rows then come in that index's
+ * order; no figure depends on the order of the rows (the curves and tests
+ * group them by time, the mean is of whole days).
  */
 static const char DROP_SQL[] = "DROP TABLE IF EXISTS temp.ret_episodes";
 
@@ -50,7 +55,7 @@ static const char MAKE_SQL[] =
     " ELSE julianday(?2) END - julianday(e.admit_date) AS time,"
     " CASE WHEN e.discharge_date <= ?2 THEN e.outcome ELSE 'open' END AS state"
     " FROM facts AS e WHERE e.level_of_care = ?3 AND e.admit_date <= ?2"
-    " AND (e.admit_date >= ?1"
+    " AND e.end_date >= ?1 AND (e.admit_date >= ?1"
     " OR (e.end_date BETWEEN ?1 AND ?2 AND e.discharge_date BETWEEN ?1 AND ?2))";
 
 static const char INDEX_SQL[] = "CREATE INDEX temp.ret_episodes_grp ON ret_episodes (grp)";
