@@ -55,7 +55,9 @@ static const char SEG_CREATE[] =
  * is in the period (as of `to`), then its sessions from the first day of
  * the first such week to min(discharge, to), by date. k0 .. k1 are the
  * episode's weeks in the period: k0 = ceil((from - admit + 1) / 7), at
- * least 1; k1 = the last full week as of min(discharge, to). Week k0
+ * least 1; k1 = the last full week as of min(discharge, to); C computes
+ * them again from the dates (julianday() in a result column runs for
+ * every session row, a third of the stream's time). Week k0
  * starts on or before max(from, admit), so the range holds both the
  * period's sessions inside the episode (the rates; column 8 says which)
  * and the attended sessions of the weeks (C finds each one's week: week
@@ -72,7 +74,7 @@ static const char SEG_SQL[] =
     "     - julianday(e.admit_date) + 1) / 7 AS INTEGER) AS k1"
     " FROM facts AS e WHERE +e.level_of_care = ?3 AND e.admit_date <= ?2"
     " AND e.end_date >= ?1)"
-    " SELECT ep.rid, ep.grp, ep.client_id, ep.need, ep.k0, ep.k1, ep.admit_date,"
+    " SELECT ep.rid, ep.grp, ep.client_id, ep.need, ep.discharge_date, ep.admit_date,"
     "   s.session_date, s.session_date >= max(?1, ep.admit_date), s.status, s.minutes"
     " FROM ep LEFT JOIN sessions AS s ON s.episode_id = ep.episode_id"
     "   AND s.session_date BETWEEN date(ep.admit_date, printf('%+d days', 7 * (ep.k0 - 1)))"
@@ -84,6 +86,7 @@ static const char SEG_INSERT_SQL[] =
 
 /* One episode's totals while its rows stream by. */
 typedef struct episode_acc {
+    long from, to;              /* the segment's period (day numbers) */
     bool open;                  /* an episode is being added up */
     char *grp, *client;
     bool rated;                 /* it has a session in the period */
@@ -146,12 +149,22 @@ static iop_code episode_start(sqlite3_stmt *st, sqlite3_stmt *ins, episode_acc *
     memset(a->w, 0, sizeof a->w);
     a->rated = false;
     a->need = sqlite3_column_int64(st, 3);
-    a->k0 = sqlite3_column_int64(st, 4);
-    a->k1 = sqlite3_column_int64(st, 5);
-    a->w[0] = a->k1 >= a->k0 ? (double)(a->k1 - a->k0 + 1) : 0;
-    if (!column_day(st, 6, &a->admit))
-        a->admit = LONG_MIN;
     a->open = true;
+    /* the weeks as SEG_SQL finds k0 (integer division as SQLite's) */
+    long dis;
+    if (!column_day(st, 5, &a->admit)) {
+        a->admit = LONG_MIN;
+        a->k0 = 1;
+        a->k1 = 0;
+        return IOP_OK;
+    }
+    if (!column_day(st, 4, &dis) || dis > a->to)
+        dis = a->to;
+    a->k0 = (a->from - a->admit + 7) / 7;
+    if (a->k0 < 1)
+        a->k0 = 1;
+    a->k1 = (dis - a->admit + 1) / 7;
+    a->w[0] = a->k1 >= a->k0 ? (double)(a->k1 - a->k0 + 1) : 0;
     return IOP_OK;
 }
 
@@ -161,20 +174,20 @@ static iop_code episode_add(void *acc, sqlite3_stmt *st, bool fresh, sqlite3_stm
 {
     episode_acc *a = acc;
     iop_code rc = fresh ? episode_start(st, ins, a) : IOP_OK;
-    const char *status = (const char *)sqlite3_column_text(st, 9);
+    const char *status = (const char *)sqlite3_column_text(st, 8);
     long day;
 
     if (rc != IOP_OK || !status)
         return rc;
     bool attended = strcmp(status, "attended") == 0;
-    if (sqlite3_column_int(st, 8)) {
+    if (sqlite3_column_int(st, 7)) {
         a->rated = true;
         a->v[0] += attended;
         a->v[1] += strcmp(status, "no_show") == 0;
         a->v[2] += strcmp(status, "cancelled_client") == 0;
         a->v[3] += strcmp(status, "cancelled_program") != 0;
     }
-    if (!attended || a->admit == LONG_MIN || !column_day(st, 7, &day))
+    if (!attended || a->admit == LONG_MIN || !column_day(st, 6, &day))
         return IOP_OK;
     long k = (day - a->admit) / 7 + 1;
     if (k < a->k0 || k > a->k1)
@@ -183,7 +196,7 @@ static iop_code episode_add(void *acc, sqlite3_stmt *st, bool fresh, sqlite3_stm
         week_end(a);
         a->week = k;
     }
-    a->minutes += sqlite3_column_double(st, 10);
+    a->minutes += sqlite3_column_double(st, 9);
     return IOP_OK;
 }
 
@@ -200,7 +213,7 @@ static iop_code episode_end(void *acc, sqlite3_stmt *ins)
 static iop_code build_seg(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
 {
     static const iop_episode_build B = {episode_add, episode_end};
-    episode_acc a = {.open = false};
+    episode_acc a = {.from = seg->from, .to = seg->to};
     iop_code rc;
 
     (void)arg;
