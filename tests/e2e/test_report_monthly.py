@@ -390,6 +390,18 @@ class TestMonthlyWorkbook(unittest.TestCase):
 
 
 class TestEmptyAndHostile(unittest.TestCase):
+    def workbook_of(self, files, month):
+        """Loads the extract files into a new database and writes the
+        month's workbook: (database, workbook) paths."""
+        d = tempfile.mkdtemp()
+        db = os.path.join(d, "t.db")
+        rc, _, err = load(write_extract(files), db)
+        self.assertEqual(rc, 0, err)
+        out = os.path.join(d, "w.xlsx")
+        rc, _, err = run("report", "monthly", "--month", month, "--db", db, "-o", out)
+        self.assertEqual(rc, 0, err)
+        return db, out
+
     def test_empty_month_says_so_everywhere(self):
         db = oracle.database()
         out = os.path.join(tempfile.mkdtemp(), "empty.xlsx")
@@ -407,13 +419,7 @@ class TestEmptyAndHostile(unittest.TestCase):
         files["clients.csv"] = BASE["clients.csv"].replace("C2,", "+1,")
         files["episodes.csv"] = BASE["episodes.csv"].replace(",C2,", ",+1,").replace(
             "South,Adolescent IOP", "South,\"" + evil.replace('"', '""') + "\"")
-        d = tempfile.mkdtemp()
-        db = os.path.join(d, "t.db")
-        rc, _, err = load(write_extract(files), db)
-        self.assertEqual(rc, 0, err)
-        out = os.path.join(d, "evil.xlsx")
-        rc, _, err = run("report", "monthly", "--month", "2026-03", "--db", db, "-o", out)
-        self.assertEqual(rc, 0, err)
+        _, out = self.workbook_of(files, "2026-03")
         wb = openpyxl.load_workbook(out)
         found = {"program": 0, "client": 0}
         for ws in wb:
@@ -446,13 +452,7 @@ class TestEmptyAndHostile(unittest.TestCase):
                                        "S3,E2,2026-05-29,group,60,no_show,T\n"
                                        "S4,E2,2026-05-30,group,60,no_show,T\n",
         }
-        d = tempfile.mkdtemp()
-        db = os.path.join(d, "t.db")
-        rc, _, err = load(write_extract(files), db)
-        self.assertEqual(rc, 0, err)
-        out = os.path.join(d, "w.xlsx")
-        rc, _, err = run("report", "monthly", "--month", "2026-05", "--db", db, "-o", out)
-        self.assertEqual(rc, 0, err)
+        db, out = self.workbook_of(files, "2026-05")
         rows = [r for r in openpyxl.load_workbook(out)["Watch List"].iter_rows(values_only=True)
                 if any(r)]
         h = next(i for i, r in enumerate(rows) if r[0] == "client_id")
