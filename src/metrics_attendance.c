@@ -55,23 +55,21 @@ static const char SEG_CREATE[] =
  * is in the period (as of `to`), then its sessions from the first day of
  * the first such week to min(discharge, to), by date. k0 .. k1 are the
  * episode's weeks in the period: k0 = ceil((from - admit + 1) / 7), at
- * least 1; k1 = the last full week as of min(discharge, to); C computes
- * them again from the dates (julianday() in a result column runs for
- * every session row, a third of the stream's time). Week k0
- * starts on or before max(from, admit), so the range holds both the
- * period's sessions inside the episode (the rates; column 8 says which)
- * and the attended sessions of the weeks (C finds each one's week: week
- * 1 is the admit day to day 6; julianday() per session in SQL took a
- * third of the time). An episode without such sessions comes once, with
- * a NULL date. `+e.level_of_care` scans facts in rowid order (218,288
- * rows on 10M sessions, a few ms), so the ORDER BY costs no sort.
+ * least 1; k1 = the last full week as of min(discharge, to). SQL needs k0
+ * for the range only; C computes k0 and k1 once per episode from the
+ * dates, and each attended session's week (week 1 is the admit day to
+ * day 6): julianday() in a result column runs for every session row and
+ * took a third of the stream's time. Week k0 starts on or before
+ * max(from, admit), so the range holds both the period's sessions inside
+ * the episode (the rates; column 7 says which) and the attended sessions
+ * of the weeks. An episode without such sessions comes once, with a NULL
+ * date. `+e.level_of_care` scans facts in rowid order (218,288 rows on
+ * 10M sessions, a few ms), so the ORDER BY costs no sort.
  */
 static const char SEG_SQL[] =
     "WITH ep AS (SELECT e.rowid AS rid, e.episode_id, e.client_id, $GROUP AS grp, e.admit_date,"
     "   e.discharge_date, CASE WHEN e.age < 18 THEN 360 ELSE 540 END AS need,"
-    "   max(1, (CAST(julianday(?1) - julianday(e.admit_date) AS INTEGER) + 7) / 7) AS k0,"
-    "   CAST((min(julianday(?2), julianday(coalesce(e.discharge_date, ?2)))"
-    "     - julianday(e.admit_date) + 1) / 7 AS INTEGER) AS k1"
+    "   max(1, (CAST(julianday(?1) - julianday(e.admit_date) AS INTEGER) + 7) / 7) AS k0"
     " FROM facts AS e WHERE +e.level_of_care = ?3 AND e.admit_date <= ?2"
     " AND e.end_date >= ?1)"
     " SELECT ep.rid, ep.grp, ep.client_id, ep.need, ep.discharge_date, ep.admit_date,"
