@@ -48,6 +48,36 @@ static const char WATCH_SQL[] =
 static const char *const WATCH_HEAD[] = {"client_id", "Episode", "Program", "Counselor",
     "Admitted", "Days in treatment", "Last attended session", "Why on the list"};
 
+/* The rows of WATCH_SQL at level, as of to: client episodes, or (clients
+ * set) distinct clients, as the watch_list figure counts them; -1 on a
+ * database error. */
+static long watch_count(iop_rctx *r, const char *to, bool clients)
+{
+    char *sql = sqlite3_mprintf("SELECT count(%s) FROM (%s)",
+                                clients ? "DISTINCT client_id" : "*", WATCH_SQL);
+    sqlite3_stmt *st = NULL;
+    long n = -1;
+
+    if (sql && sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, r->o->level, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    sqlite3_free(sql);
+    return n;
+}
+
+/* n as the suppressed sheets show a count: "<N" for 1 to N-1. */
+static void hidden(char *out, size_t size, long n, long N)
+{
+    if (n >= 1 && n < N)
+        snprintf(out, size, "<%ld", N);
+    else
+        snprintf(out, size, "%ld", n);
+}
+
 /*
  * Under --suppress N the workbook is for readers outside the program, and
  * a list of clients (with program, counselor and dates) would name the
@@ -56,29 +86,22 @@ static const char *const WATCH_HEAD[] = {"client_id", "Episode", "Program", "Cou
  */
 static iop_code watch_withheld(iop_rctx *r, iop_rws *s, int row, const char *to, iop_error *err)
 {
-    char *sql = sqlite3_mprintf("SELECT count(*) FROM (%s)", WATCH_SQL);
     char count[32], buf[320];
-    sqlite3_stmt *st = NULL;
-    long N = r->o->suppress, total = -1;
+    long N = r->o->suppress, total = watch_count(r, to, false);
+    long clients = total < 0 ? -1 : watch_count(r, to, true);
 
-    if (sql && sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, r->o->level, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            total = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    sqlite3_free(sql);
-    if (total < 0) {
+    if (clients < 0) {
         iop_rws_release(s);
         return iop_error_set(err, IOP_EIO, NULL, 0, 0, "database error: %s", sqlite3_errmsg(r->db));
     }
-    if (total >= 1 && total < N)
-        snprintf(count, sizeof count, "<%ld", N);
-    else
-        snprintf(count, sizeof count, "%ld", total);
-    snprintf(buf, sizeof buf, "%s client episode%s on the watch list on %s.", count,
-             total == 1 ? "" : "s", to);
+    hidden(count, sizeof count, total, N);
+    snprintf(buf, sizeof buf, "%s client episode%s", count, total == 1 ? "" : "s");
+    if (clients != total) {
+        hidden(count, sizeof count, clients, N);
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " (%s client%s)", count,
+                 clients == 1 ? "" : "s");
+    }
+    snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " on the watch list on %s.", to);
     iop_rws_str(s, row, 0, buf, r->f.label);
     snprintf(buf, sizeof buf, "The list of clients is left out: this workbook was made with "
              "--suppress %ld, for readers outside the program. Make it without --suppress for "
@@ -92,8 +115,8 @@ static iop_code watch_withheld(iop_rctx *r, iop_rws *s, int row, const char *to,
 iop_code iop_rsheet_watch(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
 {
     iop_rws s;
-    char to[11], buf[256];
-    long total = 0;
+    char to[11], buf[320];
+    long total = 0, clients;
     int row = iop_rws_open(r, &s, sh, sh->title), header, end;
 
     if (row < 0)
@@ -104,12 +127,19 @@ iop_code iop_rsheet_watch(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
         return watch_withheld(r, &s, row, to, err);
     end = iop_rws_query(r, &s, header, WATCH_SQL, "tttttidt", WATCH_HEAD, r->o->level, to,
                         sh->limit, &total);
-    if (end < 0) {
+    clients = end < 0 ? -1 : watch_count(r, to, true);
+    if (clients < 0) {
         iop_rws_release(&s);
         return iop_error_set(err, IOP_EIO, NULL, 0, 0, "database error: %s", sqlite3_errmsg(r->db));
     }
-    snprintf(buf, sizeof buf, "%ld client episode%s on the watch list on %s%s", total,
-             total == 1 ? "" : "s", to, total > sh->limit ? "" : ".");
+    /* the watch_list figure counts clients: say so when a client has
+     * more than one episode on the list */
+    snprintf(buf, sizeof buf, "%ld client episode%s", total, total == 1 ? "" : "s");
+    if (clients != total)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " (%ld client%s)", clients,
+                 clients == 1 ? "" : "s");
+    snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " on the watch list on %s%s", to,
+             total > sh->limit ? "" : ".");
     if (total > sh->limit)
         snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; the first %ld by client_id "
                  "are shown (the list is capped).", sh->limit);

@@ -373,6 +373,9 @@ class TestMonthlyWorkbook(unittest.TestCase):
         rows = list(ws.iter_rows(values_only=True))
         line = next(r[0] for r in rows if r[0] and "on the watch list on" in str(r[0]))
         total = int(line.split()[0])
+        # the figure counts clients; the line adds them when they differ
+        m = re.search(r"\((\d+) clients?\)", line)
+        total = int(m.group(1)) if m else total
         h, att = table(self.wb["Attendance"], "Figure")
         wl = [r for r in att[h + 1:] if r[1] == "watch_list" and r[2] == "all"]
         self.assertTrue(wl, "no watch_list row on the Attendance sheet")
@@ -390,15 +393,17 @@ class TestMonthlyWorkbook(unittest.TestCase):
 
 
 class TestEmptyAndHostile(unittest.TestCase):
-    def workbook_of(self, files, month):
-        """Loads the extract files into a new database and writes the
-        month's workbook: (database, workbook) paths."""
+    def workbook_of(self, files, month, *extra, db=None):
+        """Loads the extract files into a new database (or takes db) and
+        writes the month's workbook with the extra options: (database,
+        workbook) paths."""
         d = tempfile.mkdtemp()
-        db = os.path.join(d, "t.db")
-        rc, _, err = load(write_extract(files), db)
-        self.assertEqual(rc, 0, err)
+        if not db:
+            db = os.path.join(d, "t.db")
+            rc, _, err = load(write_extract(files), db)
+            self.assertEqual(rc, 0, err)
         out = os.path.join(d, "w.xlsx")
-        rc, _, err = run("report", "monthly", "--month", month, "--db", db, "-o", out)
+        rc, _, err = run("report", "monthly", "--month", month, "--db", db, "-o", out, *extra)
         self.assertEqual(rc, 0, err)
         return db, out
 
@@ -441,12 +446,17 @@ class TestEmptyAndHostile(unittest.TestCase):
     def test_watch_list_reads_sessions_inside_the_episode(self):
         """The Watch List applies the watch_list metric's rules: a client's
         no-shows before the admission (in the load's 30-day tolerance) are
-        not the episode's last two sessions."""
+        not the episode's last two sessions. It lists episodes, and says
+        how many clients they are when a client has two."""
         files = {
             "clients.csv": CLIENTS + "A,1980,F,,,opioids,0,self,medicaid\n"
-                                     "B,1980,F,,,opioids,0,self,medicaid\n",
+                                     "B,1980,F,,,opioids,0,self,medicaid\n"
+                                     "C,1980,F,,,opioids,0,self,medicaid\n",
+            # C: two open episodes at the level, neither with a session
             "episodes.csv": EPISODES + "E1,A,2.1,2026-05-28,North,P,,,K1,,\n"
-                                       "E2,B,2.1,2026-05-01,North,P,,,K1,,\n",
+                                       "E2,B,2.1,2026-05-01,North,P,,,K1,,\n"
+                                       "E3,C,2.1,2026-05-01,North,P,,,K1,,\n"
+                                       "E4,C,2.1,2026-05-05,South,Q,,,K1,,\n",
             "sessions.csv": SESSIONS + "S1,E1,2026-05-10,group,60,no_show,T\n"
                                        "S2,E1,2026-05-12,group,60,no_show,T\n"
                                        "S3,E2,2026-05-29,group,60,no_show,T\n"
@@ -456,12 +466,18 @@ class TestEmptyAndHostile(unittest.TestCase):
         rows = [r for r in openpyxl.load_workbook(out)["Watch List"].iter_rows(values_only=True)
                 if any(r)]
         h = next(i for i, r in enumerate(rows) if r[0] == "client_id")
-        self.assertEqual([(r[0], r[1]) for r in rows[h + 1:]], [("B", "E2")])
-        self.assertTrue(any(r[0] and str(r[0]).startswith("1 client episode on the watch list")
-                            for r in rows), rows)
+        self.assertEqual([(r[0], r[1]) for r in rows[h + 1:]],
+                         [("B", "E2"), ("C", "E3"), ("C", "E4")])
+        self.assertIn("3 client episodes (2 clients) on the watch list on 2026-05-31.",
+                      [r[0] for r in rows])
         wl = [r for r in oracle.metrics(db, "2026-05-01", "2026-05-31")
               if r["metric"] == "watch_list" and r["group"] == "all"]
-        self.assertEqual([r["n"] for r in wl], ["1"])
+        self.assertEqual([r["n"] for r in wl], ["2"])
+        # with --suppress 5 (a second workbook of the same database) both
+        # counts are hidden alike
+        _, out = self.workbook_of(None, "2026-05", "--suppress", "5", db=db)
+        rows = [r[0] for r in openpyxl.load_workbook(out)["Watch List"].iter_rows(values_only=True)]
+        self.assertIn("<5 client episodes (<5 clients) on the watch list on 2026-05-31.", rows)
 
     def test_bad_month_is_a_usage_error(self):
         db = oracle.database()
