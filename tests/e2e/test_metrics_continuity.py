@@ -171,6 +171,28 @@ class TestContinuityWindowSetting(unittest.TestCase):
         r = {(x["metric"], x["at"]): x for x in rows}
         self.assertIn(("transition_count", "2.1>1.0"), r)     # X3 -> X4, gap 20 <= 21
 
+    def test_window_longer_than_ninety_days(self):
+        """A window over 90 days: a call reads the links of the discharges
+        from `from` less the window, further back than readmit_90d needs."""
+        import shutil
+        import sqlite3
+        db = os.path.join(tempfile.mkdtemp(), "t.db")
+        shutil.copy(oracle.database(clients=300, seed=4), db)
+        con = sqlite3.connect(db)
+        con.execute("UPDATE settings SET value = '150' WHERE key = 'continuity_window_days'")
+        con.commit()
+        con.close()
+        for frm, to, by in [("2026-07-01", "2026-07-31", None),
+                            ("2026-05-10", "2026-09-20", "program")]:
+            with self.subTest(frm=frm, by=by):
+                rows = oracle.metrics(db, frm, to, *(["--by", by] if by else []))
+                figs = r_figures(db, frm, to, by=by)
+                self.assertGreater(oracle.compare(self, rows, figs, by), 10)
+                # the next-episode figures read discharges in [from - 150,
+                # to - 150]: none of them is in reach of a 90-day lookback
+                r = {(x["metric"], x["group"], x["at"]): x for x in rows}
+                self.assertGreater(int(r[("days_to_next_level_median", "all", "")]["n"]), 10)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=1)
