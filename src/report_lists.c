@@ -48,25 +48,27 @@ static const char WATCH_SQL[] =
 static const char *const WATCH_HEAD[] = {"client_id", "Episode", "Program", "Counselor",
     "Admitted", "Days in treatment", "Last attended session", "Why on the list"};
 
-/* The rows of WATCH_SQL at level, as of to: client episodes, or (clients
- * set) distinct clients, as the watch_list figure counts them; -1 on a
- * database error. */
-static long watch_count(iop_rctx *r, const char *to, bool clients)
+/* The rows of WATCH_SQL at level, as of to: *episodes client episodes
+ * and *clients distinct clients (as the watch_list figure counts them),
+ * in one pass; false on a database error. */
+static bool watch_count(iop_rctx *r, const char *to, long *episodes, long *clients)
 {
-    char *sql = sqlite3_mprintf("SELECT count(%s) FROM (%s)",
-                                clients ? "DISTINCT client_id" : "*", WATCH_SQL);
+    char *sql = sqlite3_mprintf("SELECT count(*), count(DISTINCT client_id) FROM (%s)",
+                                WATCH_SQL);
     sqlite3_stmt *st = NULL;
-    long n = -1;
+    bool ok = false;
 
     if (sql && sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, r->o->level, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            n = sqlite3_column_int64(st, 0);
+        if ((ok = sqlite3_step(st) == SQLITE_ROW)) {
+            *episodes = sqlite3_column_int64(st, 0);
+            *clients = sqlite3_column_int64(st, 1);
+        }
     }
     sqlite3_finalize(st);
     sqlite3_free(sql);
-    return n;
+    return ok;
 }
 
 /* n as the suppressed sheets show a count: "<N" for 1 to N-1. */
@@ -87,10 +89,9 @@ static void hidden(char *out, size_t size, long n, long N)
 static iop_code watch_withheld(iop_rctx *r, iop_rws *s, int row, const char *to, iop_error *err)
 {
     char count[32], buf[320];
-    long N = r->o->suppress, total = watch_count(r, to, false);
-    long clients = total < 0 ? -1 : watch_count(r, to, true);
+    long N = r->o->suppress, total, clients;
 
-    if (clients < 0) {
+    if (!watch_count(r, to, &total, &clients)) {
         iop_rws_release(s);
         return iop_error_set(err, IOP_EIO, NULL, 0, 0, "database error: %s", sqlite3_errmsg(r->db));
     }
@@ -116,7 +117,7 @@ iop_code iop_rsheet_watch(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
 {
     iop_rws s;
     char to[11], buf[320];
-    long total = 0, clients;
+    long total = 0, episodes, clients;
     int row = iop_rws_open(r, &s, sh, sh->title), header, end;
 
     if (row < 0)
@@ -127,8 +128,8 @@ iop_code iop_rsheet_watch(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
         return watch_withheld(r, &s, row, to, err);
     end = iop_rws_query(r, &s, header, WATCH_SQL, "tttttidt", WATCH_HEAD, r->o->level, to,
                         sh->limit, &total);
-    clients = end < 0 ? -1 : watch_count(r, to, true);
-    if (clients < 0) {
+    /* the list's own stream counts its rows; the clients need a count */
+    if (end < 0 || !watch_count(r, to, &episodes, &clients)) {
         iop_rws_release(&s);
         return iop_error_set(err, IOP_EIO, NULL, 0, 0, "database error: %s", sqlite3_errmsg(r->db));
     }
