@@ -218,30 +218,34 @@ static iop_code history_visible(iop_store *s, const char *table, long run, int *
 }
 
 /* Appends the columns of main index `index`, in their order, quoted and
- * comma-separated, to b; false when it has none (or a failure). */
-static bool index_columns(iop_store *s, const char *index, sqlite3_str *b)
+ * comma-separated, to b: 1, or 0 when it has none (an index of
+ * expressions only), or -1 when SQLite fails. */
+static int index_columns(iop_store *s, const char *index, sqlite3_str *b)
 {
     sqlite3_stmt *st;
-    int n = 0;
+    int n = 0, rc;
 
     if (sqlite3_prepare_v2(s->db, "SELECT name FROM pragma_index_info(?1, 'main')"
                            " WHERE name IS NOT NULL ORDER BY seqno", -1, &st, NULL) != SQLITE_OK)
-        return false;
+        return -1;
     sqlite3_bind_text(st, 1, index, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW)
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         sqlite3_str_appendf(b, "%s\"%w\"", n++ ? ", " : "",
                             (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
-    return n > 0;
+    return rc != SQLITE_DONE ? -1 : n > 0;
 }
 
 /* Gives the TEMP table `table` the indexes of main.<table>, its primary
- * key as a unique one, so that the queries' plans stay the same. */
+ * key as a unique one, so that the queries' plans stay the same. A
+ * missing index would not change a figure, only make a pinned run's
+ * queries rescan the copy for every outer row, so any failure to read or
+ * copy one is an error, not a skip. */
 static iop_code copy_indexes(iop_store *s, const char *table, iop_error *err)
 {
     sqlite3_stmt *st;
     sqlite3_str *b = sqlite3_str_new(s->db);
-    int k = 0;
+    int k = 0, rc = SQLITE_DONE, any = 0;
 
     if (sqlite3_prepare_v2(s->db, "SELECT name, \"unique\" FROM pragma_index_list(?1, 'main')"
                            " ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
@@ -249,21 +253,29 @@ static iop_code copy_indexes(iop_store *s, const char *table, iop_error *err)
         return db_error(s, err, "cannot read the indexes of a table");
     }
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (any >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         sqlite3_str *cols = sqlite3_str_new(s->db);
-        bool any = index_columns(s, (const char *)sqlite3_column_text(st, 0), cols);
+        any = index_columns(s, (const char *)sqlite3_column_text(st, 0), cols);
         char *list = sqlite3_str_finish(cols);
-        if (any && list)
+        if (any > 0 && list)
             sqlite3_str_appendf(b, "CREATE %sINDEX temp.\"pin_%w_%d\" ON \"%w\" (%s);",
                                 sqlite3_column_int(st, 1) ? "UNIQUE " : "", table, k++, table,
                                 list);
+        else if (any > 0)
+            any = -2;
         sqlite3_free(list);
     }
     sqlite3_finalize(st);
     char *sql = sqlite3_str_finish(b);
-    iop_code rc = !sql ? IOP_OK : iop_store_exec(s, sql, err);
+    iop_code ec;
+    if (any == -2 || (any >= 0 && rc == SQLITE_DONE && k > 0 && !sql))
+        ec = iop_error_set(err, IOP_ENOMEM, s->path, 0, 0, "out of memory");
+    else if (any < 0 || rc != SQLITE_DONE)
+        ec = db_error(s, err, "cannot read the indexes of a table");
+    else
+        ec = sql ? iop_store_exec(s, sql, err) : IOP_OK;
     sqlite3_free(sql);
-    return rc;
+    return ec;
 }
 
 /*

@@ -135,6 +135,28 @@ static void test_pinned_runs(void **state)
     expect(1, "SELECT los_days FROM episode_facts WHERE episode_id = 'E2'", "129");
 }
 
+/* Each index of episodes in schema S as "unique:col,col", sorted,
+ * '|'-separated. */
+#define INDEXES_SQL(S) \
+    "SELECT group_concat(x, '|') FROM (SELECT il.\"unique\" || ':' ||" \
+    " (SELECT group_concat(name, ',') FROM (SELECT ii.name FROM pragma_index_info(il.name, '" S "')" \
+    " AS ii ORDER BY ii.seqno)) AS x FROM pragma_index_list('episodes', '" S "') AS il ORDER BY x)"
+
+/* A table copied for a pinned run has the same indexes as main's, its
+ * primary key as a unique one: the plans stay the same. */
+static void test_pinned_copy_has_indexes(void **state)
+{
+    char main_ix[256], temp_ix[256];
+    (void)state;
+    one(1, INDEXES_SQL("main"), main_ix, sizeof main_ix);
+    one(1, INDEXES_SQL("temp"), temp_ix, sizeof temp_ix);
+    /* episodes: its key and three indexes (docs/schema.md) */
+    assert_string_equal(main_ix, "0:admit_date|0:client_id,admit_date|0:discharge_date|1:episode_id");
+    assert_string_equal(temp_ix, main_ix);
+    /* run 1's episodes are a copy (E2 and E3 changed since), not a view */
+    expect(1, "SELECT type FROM sqlite_temp_master WHERE name = 'episodes'", "table");
+}
+
 static void test_pin_bad_run(void **state)
 {
     iop_store s;
@@ -163,6 +185,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_latest_state), cmocka_unit_test(test_pinned_runs),
+        cmocka_unit_test(test_pinned_copy_has_indexes),
         cmocka_unit_test(test_pin_bad_run), cmocka_unit_test(test_open_not_iopstat),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
