@@ -69,6 +69,9 @@ static const char CLIENT_FIELDS_SQL[] =
     " FROM (SELECT DISTINCT $GROUP AS grp, e.client_id FROM facts AS e WHERE" IOP_Q_ACTIVE ") AS g"
     " JOIN clients AS c ON c.client_id = g.client_id GROUP BY 1";
 
+/* The most values a quality query gives per group (count and fields). */
+#define IOP_Q_MAXV 9
+
 static const char *const EPISODE_FIELDS[] = {
     "episodes.site", "episodes.program", "episodes.counselor_id",
     "episodes.referral_date", "episodes.moud", NULL};
@@ -77,6 +80,13 @@ static const char *const CLIENT_FIELDS[] = {
     "clients.birth_year", "clients.sex", "clients.race", "clients.ethnicity",
     "clients.primary_substance", "clients.co_occurring",
     "clients.referral_source", "clients.payer", NULL};
+
+/* The count and one value per field (the NULL's place) must fit; checked
+ * here, at compile time, so that completeness()'s guard cannot fire. */
+_Static_assert(sizeof EPISODE_FIELDS / sizeof EPISODE_FIELDS[0] <= IOP_Q_MAXV,
+               "EPISODE_FIELDS has more fields than a quality query has values");
+_Static_assert(sizeof CLIENT_FIELDS / sizeof CLIENT_FIELDS[0] <= IOP_Q_MAXV,
+               "CLIENT_FIELDS has more fields than a quality query has values");
 
 static const char OPEN_SQL[] =
     "SELECT $GROUP, count(*), total(julianday(?2) - julianday(e.admit_date) > 180) FROM facts AS e"
@@ -161,8 +171,6 @@ static const char GROUP_READ_SQL[] =
     "SELECT total(v0), total(v1), total(v2), total(v3), total(v4), total(v5), total(v6),"
     " total(v7), total(v8) FROM temp.quality_grp"
     " WHERE q = ?1 AND (?2 IS NULL OR grp = ?2)";
-
-#define IOP_Q_MAXV 9
 
 /* c without its dimension: $GROUP is 'all', so a query gives one row. */
 static iop_mctx overall(const iop_mctx *c)
