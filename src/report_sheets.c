@@ -472,13 +472,13 @@ static int write_metric(iop_rctx *r, iop_rws *s, int row, const iop_ritem *it, i
 /* A defined name for a sheet's table: "Census_figures". */
 void iop_rws_define(iop_rctx *r, iop_rws *s, const char *suffix, int r0, int c0, int r1, int c1)
 {
-    char name[80], ref[160], col0[4], col1[4];
+    char name[80], ref[160], col0[8], col1[8];
     size_t k = 0;
     for (const char *p = s->name; *p && k < 40; p++)
         name[k++] = (*p == ' ' || *p == '-') ? '_' : *p;
     snprintf(name + k, sizeof name - k, "_%s", suffix);
-    lxw_col_to_name(col0, (lxw_col_t)c0, 1);
-    lxw_col_to_name(col1, (lxw_col_t)c1, 1);
+    lxw_col_to_name(col0, (lxw_col_t)c0, 0); /* the $ are the format's */
+    lxw_col_to_name(col1, (lxw_col_t)c1, 0);
     snprintf(ref, sizeof ref, "='%s'!$%s$%d:$%s$%d", s->name, col0, r0 + 1, col1, r1 + 1);
     workbook_define_name(r->wb, name, ref);
 }

@@ -367,6 +367,15 @@ class TestMonthlyWorkbook(unittest.TestCase):
             else [d.name for d in self.wb.defined_names.definedName]
         self.assertIn("Summary_key_figures", names)
         self.assertIn("About_calls", names)
+        # each name is a valid absolute range of its sheet whose first row
+        # is the table's header
+        for name in names:
+            dn = self.wb.defined_names[name] if hasattr(self.wb.defined_names, "keys") \
+                else next(d for d in self.wb.defined_names.definedName if d.name == name)
+            self.assertRegex(dn.attr_text, r"^'[^']+'!\$[A-Z]+\$\d+:\$[A-Z]+\$\d+$", name)
+            sheet, ref = next(iter(dn.destinations))
+            first = self.wb[sheet][ref.replace("$", "").split(":")[0]]
+            self.assertTrue(first.value, (name, ref))
 
     def test_watch_list_matches_metric(self):
         ws = self.wb["Watch List"]
