@@ -9,7 +9,8 @@
  *   column   the estimate per group
  *   trend    the estimate over `at` months (completion_trend)
  *   heatmap  the level-to-level matrix of transition_count, colour-scaled
- *   hours    weekly hours per group against the ASAM minimum (9 hours)
+ *   hours    weekly hours per group against the ASAM minimums (9 hours for
+ *            adults, 6 for adolescents: a group may hold either)
  *   prepost  baseline and last means of instruments "phq9+gad7"
  * Heat map, hours and prepost write a small labelled block of cells
  * (copies of table figures) at the anchor, then the chart beside it.
@@ -173,10 +174,24 @@ static int trend(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_rblock 
     return place(s, c, row, col);
 }
 
-/* hours: a block Group | mean weekly hours | ASAM minimum, and a chart. */
+/* hours: a block Group | mean weekly hours | ASAM minimum for adults |
+ * for adolescents, and a chart with both minimums as lines: a program's
+ * clients may be adults, adolescents or both, and the figure
+ * asam_hours_met applies each client's own. */
 static int hours(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_rblock *b, int row,
                  int col)
 {
+    static const struct {
+        const char *header, *series;
+        double hours;
+        unsigned color;
+        uint8_t dash;
+    } MIN[] = {
+        {"ASAM minimum (adults)", "ASAM minimum, 9 hours (adults)", 9, 0xC00000,
+         LXW_CHART_LINE_DASH_DASH},
+        {"ASAM minimum (adolescents)", "ASAM minimum, 6 hours (adolescents)", 6, 0xED7D31,
+         LXW_CHART_LINE_DASH_ROUND_DOT},
+    };
     int a, z, k = row + 1;
     if (!b->nsup)
         return 0;
@@ -184,29 +199,36 @@ static int hours(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_rblock 
         a = z = 0;
     iop_rws_str(s, row, col, "Group", r->f.header);
     iop_rws_str(s, row, col + 1, "Mean weekly hours", r->f.header);
-    iop_rws_str(s, row, col + 2, "ASAM minimum (adults)", r->f.header);
+    for (int j = 0; j < 2; j++)
+        iop_rws_str(s, row, col + 2 + j, MIN[j].header, r->f.header);
     for (int i = a; i <= z; i++, k++) {
         iop_rws_str(s, k, col, brow(b, i)->group, r->f.text);
         if (brow(b, i)->has & IOP_HAS_EST)
             iop_rws_num(s, k, col + 1, brow(b, i)->estimate, r->f.kind[IOP_RF_HOURS]);
-        iop_rws_num(s, k, col + 2, 9, r->f.kind[IOP_RF_HOURS]);
+        for (int j = 0; j < 2; j++)
+            iop_rws_num(s, k, col + 2 + j, MIN[j].hours, r->f.kind[IOP_RF_HOURS]);
     }
     /* No combined charts in libxlsxwriter 1.1.4: a line chart whose
-     * hours series is markers only, against the minimum as a line. */
-    lxw_chart_line none = {.none = 1}, red = {.color = 0xC00000, .width = 2, .dash_type = LXW_CHART_LINE_DASH_DASH};
+     * hours series is markers only, against the minimums as lines. */
+    lxw_chart_line none = {.none = 1};
     lxw_chart *c = new_chart(r, LXW_CHART_LINE, it->text);
-    lxw_chart_series *h = chart_add_series(c, NULL, NULL), *m = chart_add_series(c, NULL, NULL);
+    lxw_chart_series *h = chart_add_series(c, NULL, NULL);
     chart_series_set_line(h, &none);
     chart_series_set_marker_type(h, LXW_CHART_MARKER_SQUARE);
     chart_series_set_marker_size(h, 9);
-    chart_series_set_line(m, &red);
-    chart_series_set_marker_type(m, LXW_CHART_MARKER_NONE);
     chart_series_set_categories(h, s->name, (lxw_row_t)row + 1, (lxw_col_t)col, (lxw_row_t)k - 1, (lxw_col_t)col);
     chart_series_set_values(h, s->name, (lxw_row_t)row + 1, (lxw_col_t)col + 1, (lxw_row_t)k - 1, (lxw_col_t)col + 1);
     chart_series_set_name(h, "mean weekly hours");
-    chart_series_set_categories(m, s->name, (lxw_row_t)row + 1, (lxw_col_t)col, (lxw_row_t)k - 1, (lxw_col_t)col);
-    chart_series_set_values(m, s->name, (lxw_row_t)row + 1, (lxw_col_t)col + 2, (lxw_row_t)k - 1, (lxw_col_t)col + 2);
-    chart_series_set_name(m, "ASAM minimum, 9 hours (adults)");
+    for (int j = 0; j < 2; j++) {
+        lxw_chart_line line = {.color = MIN[j].color, .width = 2, .dash_type = MIN[j].dash};
+        lxw_chart_series *m = chart_add_series(c, NULL, NULL);
+        chart_series_set_line(m, &line);
+        chart_series_set_marker_type(m, LXW_CHART_MARKER_NONE);
+        chart_series_set_categories(m, s->name, (lxw_row_t)row + 1, (lxw_col_t)col, (lxw_row_t)k - 1, (lxw_col_t)col);
+        chart_series_set_values(m, s->name, (lxw_row_t)row + 1, (lxw_col_t)col + 2 + j,
+                                (lxw_row_t)k - 1, (lxw_col_t)col + 2 + j);
+        chart_series_set_name(m, MIN[j].series);
+    }
     chart_axis_set_min(c->y_axis, 0);
     return place(s, c, k + 1, col) + (k - row + 2) / SLOT;
 }

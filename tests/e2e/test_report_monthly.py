@@ -279,6 +279,25 @@ class TestMonthlyWorkbook(unittest.TestCase):
                     self.assertGreater(len(names), 2, title)
         self.assertEqual(seen, set(by_program) | set(curves))
 
+    def test_hours_chart_has_both_asam_minimums(self):
+        """The weekly hours chart draws the adult (9 h) and the adolescent
+        (6 h) minimum: an adolescent program drawn against the adult line
+        alone looked as if it failed."""
+        with zipfile.ZipFile(self.path) as z:
+            xml = next(x for x in (z.read(n).decode() for n in z.namelist()
+                                   if re.fullmatch(r"xl/charts/chart\d+\.xml", n))
+                       if "Mean weekly hours against the ASAM minimum" in x)
+        names = re.findall(r"<c:tx><c:v>([^<]*)</c:v></c:tx>", xml)
+        self.assertEqual(names, ["mean weekly hours", "ASAM minimum, 9 hours (adults)",
+                                 "ASAM minimum, 6 hours (adolescents)"])
+        vals = re.findall(r"<c:val><c:numRef><c:f>([^<]*)</c:f>", xml)
+        self.assertEqual(len(vals), 3)
+        for ref, want in zip(vals[1:], (9, 6)):
+            m = re.fullmatch(r"'?([^'!]+)'?!\$([A-Z]+)\$(\d+):\$([A-Z]+)\$(\d+)", ref)
+            ws = self.wb[m.group(1)]
+            cells = ws[ref.split("!")[1].replace("$", "")]
+            self.assertEqual({c[0].value for c in cells}, {want}, ref)
+
     @FIGURES_ONLY_PLAIN
     def test_catalogue_formats_fit_the_rows(self):
         """A figure printed as a count (reports/catalogue.def) has whole
