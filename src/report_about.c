@@ -40,7 +40,7 @@ int iop_rws_query(iop_rctx *r, iop_rws *s, int row, const char *sql, const char 
                   long *total)
 {
     sqlite3_stmt *st;
-    int ncol = (int)strlen(types);
+    int ncol = (int)strlen(types), rc;
     long k = 0;
 
     for (int c = 0; c < ncol; c++)
@@ -52,7 +52,7 @@ int iop_rws_query(iop_rctx *r, iop_rws *s, int row, const char *sql, const char 
         sqlite3_bind_text(st, 1, bind1, -1, SQLITE_STATIC);
     if (bind2)
         sqlite3_bind_text(st, 2, bind2, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (limit > 0 && ++k > limit)
             continue;
         if (limit <= 0)
@@ -73,7 +73,7 @@ int iop_rws_query(iop_rctx *r, iop_rws *s, int row, const char *sql, const char 
     if (total)
         *total = k;
     sqlite3_finalize(st);
-    return row;
+    return rc == SQLITE_DONE ? row : -1;
 }
 
 static void kv(iop_rctx *r, iop_rws *s, int row, const char *k, const char *v)
@@ -176,10 +176,13 @@ iop_code iop_rsheet_about(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
     snprintf(run, sizeof run, "%ld", r->run);
     row = report_block(r, &s, row) + 1;
     iop_rws_str(&s, row++, 0, "Load runs behind the data", r->f.label);
-    row = iop_rws_query(r, &s, row, RUNS_SQL, "iddddttiii", RUNS_HEAD, run, NULL, 0, NULL) + 1;
-    iop_rws_str(&s, row++, 0, "Input files of those runs", r->f.label);
-    row = iop_rws_query(r, &s, row, FILES_SQL, "ittiiiiiiii", FILES_HEAD, run, NULL, 0, NULL) + 1;
-    if (row <= 0) {
+    row = iop_rws_query(r, &s, row, RUNS_SQL, "iddddttiii", RUNS_HEAD, run, NULL, 0, NULL);
+    if (row >= 0) {
+        iop_rws_str(&s, ++row, 0, "Input files of those runs", r->f.label);
+        row = iop_rws_query(r, &s, row + 1, FILES_SQL, "ittiiiiiiii", FILES_HEAD, run, NULL, 0,
+                            NULL);
+    }
+    if (row++ < 0) {
         iop_rws_release(&s);
         return iop_error_set(err, IOP_EIO, NULL, 0, 0, "database error: %s", sqlite3_errmsg(r->db));
     }

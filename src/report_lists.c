@@ -126,7 +126,7 @@ iop_code iop_rsheet_watch(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
     iop_date_format(r->month_to, to);
     if (r->o->suppress > 1)
         return watch_withheld(r, &s, row, to, err);
-    end = iop_rws_query(r, &s, header, WATCH_SQL, "tttttidt", WATCH_HEAD, r->o->level, to,
+    end = iop_rws_query(r, &s, header, WATCH_SQL, "ttttdidt", WATCH_HEAD, r->o->level, to,
                         sh->limit, &total);
     /* the list's own stream counts its rows; the clients need a count */
     if (end < 0 || !watch_count(r, to, &episodes, &clients)) {

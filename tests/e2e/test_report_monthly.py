@@ -496,6 +496,10 @@ class TestEmptyAndHostile(unittest.TestCase):
         h = next(i for i, r in enumerate(rows) if r[0] == "client_id")
         self.assertEqual([(r[0], r[1]) for r in rows[h + 1:]],
                          [("B", "E2"), ("C", "E3"), ("C", "E4")])
+        # admit dates are dates, as the last attended session's are
+        self.assertEqual([r[4] for r in rows[h + 1:]],
+                         [datetime.datetime(2026, 5, 1), datetime.datetime(2026, 5, 1),
+                          datetime.datetime(2026, 5, 5)])
         self.assertIn("3 client episodes (2 clients) on the watch list on 2026-05-31.",
                       [r[0] for r in rows])
         wl = [r for r in oracle.metrics(db, "2026-05-01", "2026-05-31")
