@@ -52,8 +52,11 @@ LEFT JOIN clients AS c ON c.client_id = k.client_id;
 DROP VIEW IF EXISTS episode_facts;
 CREATE VIEW episode_facts AS
 WITH win AS (
-    SELECT CAST(value AS INTEGER) AS w FROM settings
-    WHERE key = 'continuity_window_days'),
+    -- W: the setting when it is a whole number of days, else 14 (as the
+    -- metrics read it: src/metrics_continuity.c)
+    SELECT coalesce((SELECT CAST(value AS INTEGER) FROM settings
+        WHERE key = 'continuity_window_days'
+        AND value GLOB '[0-9]*' AND value NOT GLOB '*[^0-9]*'), 14) AS w),
 ordered AS (
     SELECT e.*,
         LEAD(e.episode_id) OVER w AS n_id,

@@ -46,7 +46,8 @@
 #define IOP_DEFAULT_WINDOW 14
 
 static const char WINDOW_SQL[] =
-    "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'continuity_window_days'";
+    "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'continuity_window_days'"
+    " AND value GLOB '[0-9]*' AND value NOT GLOB '*[^0-9]*'";
 
 /* The links of one segment: the episodes discharged in the segment's
  * month (?1 to ?2), each with its group and the next episode in the
@@ -215,8 +216,9 @@ static iop_code share(const iop_mctx *c, const char *metric, const char *group,
     return IOP_OK;
 }
 
-/* The continuity window W of the settings table, 14 when unset. This
- * function can't fail: a missing or bad setting means the default. */
+/* The continuity window W of the settings table: a whole number of days
+ * (digits only), else 14, as sql/views.sql reads it. This function can't
+ * fail: a missing or bad setting means the default. */
 static int window_days(const iop_mctx *c)
 {
     sqlite3_stmt *st;
@@ -224,7 +226,7 @@ static int window_days(const iop_mctx *c)
 
     if (sqlite3_prepare_v2(c->db, WINDOW_SQL, -1, &st, NULL) != SQLITE_OK)
         return w;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) >= 0)
+    if (sqlite3_step(st) == SQLITE_ROW)
         w = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return w;

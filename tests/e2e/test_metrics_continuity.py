@@ -171,6 +171,37 @@ class TestContinuityWindowSetting(unittest.TestCase):
         r = {(x["metric"], x["at"]): x for x in rows}
         self.assertIn(("transition_count", "2.1>1.0"), r)     # X3 -> X4, gap 20 <= 21
 
+    def test_missing_or_bad_window_means_fourteen(self):
+        """No settings row, or a value that is not a whole number of days:
+        the metrics and the views both use W = 14. (The view episode_facts
+        and transitions were empty without the row.)"""
+        import shutil
+        import sqlite3
+        base = os.path.join(tempfile.mkdtemp(), "t.db")
+        rc, _, err = load(extract(EDGE), base)
+        self.assertEqual(rc, 0, err)
+        def views(db):
+            return (query(db, "SELECT count(*), count(next_episode_id), count(prev_episode_id)"
+                              " FROM episode_facts"),
+                    query(db, "SELECT count(*) FROM transitions"))
+        want_rows = oracle.metrics(base, "2025-11-01", "2026-05-31")
+        want_view = views(base)
+        self.assertEqual(want_view[0][0][0], 9)        # every episode of EDGE
+        self.assertGreater(want_view[0][0][1], 0)      # with links under W = 14
+        self.assertGreater(want_view[1][0][0], 0)
+        for change in ("DELETE FROM settings WHERE key = 'continuity_window_days'",
+                       "UPDATE settings SET value = 'two weeks' WHERE key = 'continuity_window_days'",
+                       "UPDATE settings SET value = '-3' WHERE key = 'continuity_window_days'"):
+            with self.subTest(change=change):
+                db = os.path.join(tempfile.mkdtemp(), "t.db")
+                shutil.copy(base, db)
+                con = sqlite3.connect(db)
+                con.execute(change)
+                con.commit()
+                con.close()
+                self.assertEqual(views(db), want_view)
+                self.assertEqual(oracle.metrics(db, "2025-11-01", "2026-05-31"), want_rows)
+
     def test_window_longer_than_ninety_days(self):
         """A window over 90 days: a call reads the links of the discharges
         from `from` less the window, further back than readmit_90d needs."""
