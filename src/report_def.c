@@ -20,12 +20,18 @@
  *   parts  TOTAL|n PART...                figures that add up to TOTAL's
  *                                         (or are shares of one n): a set
  *                                         for complementary suppression
+ *   national METRIC VALUE SOURCE...       a national reference value of
+ *                                         a figure (a share as 0.377),
+ *                                         with its year, population and
+ *                                         publication; the Summary shows
+ *                                         it beside the figure
  *
  * A catalogue line is "NAME | format | label | definition | population |
  * method | source" with format one of number, count, percent, days,
  * hours, score. Errors name the file and line (IOP_EUSAGE).
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +58,7 @@ void iop_rdef_release(iop_rdef *def)
         free(def->cat[i].source);
     }
     free(def->cat);
+    free(def->national);
     memset(def, 0, sizeof *def);
 }
 
@@ -104,6 +111,33 @@ static int window_of(const char *s)
     if (strcmp(s, "12months") == 0)
         return IOP_WIN_YEAR;
     return -1;
+}
+
+const iop_rnational *iop_rdef_national(const iop_rdef *def, const char *metric, size_t k)
+{
+    for (size_t i = 0; i < def->nnational; i++)
+        if (strcmp(def->national[i].metric, metric) == 0 && k-- == 0)
+            return &def->national[i];
+    return NULL;
+}
+
+/* `national METRIC VALUE SOURCE...`; 0 when malformed. */
+static int national_line(iop_rdef *def, char *rest)
+{
+    char *metric = word(&rest), *value = word(&rest), *end;
+    const char *source = trim(rest);
+    double v = strtod(value, &end);
+
+    if (!*metric || !*value || *end || !isfinite(v) || !*source || strlen(metric) >= 64)
+        return 0;
+    iop_rnational *n = realloc(def->national, (def->nnational + 1) * sizeof *n);
+    if (!n)
+        return 0;
+    def->national = n;
+    n = &def->national[def->nnational++];
+    snprintf(n->metric, sizeof n->metric, "%s", metric);
+    n->value = v;
+    return snprintf(n->source, sizeof n->source, "%s", source) < (int)sizeof n->source;
 }
 
 /* Parses one catalogue line; 0 when malformed. */
@@ -244,6 +278,8 @@ static int def_line(iop_rdef *def, char *line)
         return snprintf(def->title, sizeof def->title, "%s", trim(rest)) > 0;
     if (strcmp(d, "sheet") == 0)
         return new_sheet(def, rest);
+    if (strcmp(d, "national") == 0)
+        return national_line(def, rest);
     if (!sh)
         return 0;
     if (strcmp(d, "title") == 0)

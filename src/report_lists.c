@@ -221,13 +221,21 @@ static const char *const COLUMNS_TEXT[][2] = {
      "the report month: for a proportion the pooled rate (sum of numerators / sum of "
      "denominators)."},
     {"Summary: trend", "The 12 monthly values (or 12-month windows) ending with the report "
-     "month, drawn with block characters from lowest to highest; a dot is a month without "
-     "data (or, under --suppress, one whose figure is suppressed). The strip of 12 coloured cells below the table holds the values."},
+     "month, drawn with block characters from lowest to highest (a flat line when every "
+     "month has the same value, at the bottom when it is zero); a dot is a month without an "
+     "estimate: no data, or not estimable, such as a day-90 figure without 90 days of "
+     "follow-up (or, under --suppress, one whose figure is suppressed). The strip of 12 "
+     "coloured cells below the table holds the values."},
     {"Summary: flag", "Episode-based proportions only: this month is flagged when its rate "
      "lies outside the p-chart limits p ± 3·√(p(1 − p)/n), p the pooled rate of the previous "
      "12 months and n this month's denominator (metrics.md section 3)."},
     {"Target", "The program's target from targets.csv (program 'all' on the Summary; the "
      "group's own on a by-program row)."},
+    {"Summary: national reference", "A published national figure beside the program's, "
+     "with its year, population and publication (metrics.md section 2; TEDS-D 2004 and "
+     "2019): context, not a target, and measured differently where the source says so."},
+    {"Summary: flag column", "Besides the p-chart flag, the figure's note when it has one: "
+     "why it has no estimate, or that its lower and upper are quartiles, not a CI."},
 };
 
 iop_code iop_rsheet_defs(iop_rctx *r, const iop_rsheet *sh, iop_error *err)

@@ -2,8 +2,9 @@
  * report_summary.c - the Summary sheet: one row per key figure of the
  * definition (`key NAME WINDOW [pchart]`): this month with its 95% CI and
  * n, last month, the pooled figure of the previous 12 months, the 12-month
- * trend drawn in a cell, the program's target, and a plain-words p-chart
- * flag (metrics.md section 3). Below it the trend as a colour-scaled strip
+ * trend drawn in a cell, the program's target, the national reference
+ * where the definition gives one (`national` lines: value and source),
+ * and a plain-words p-chart flag (metrics.md section 3). Below it the trend as a colour-scaled strip
  * of 12 cells per figure, and a chart of the percentages.
  *
  * A `month` key takes its columns from the calls of single calendar
@@ -19,13 +20,13 @@
 
 enum {
     S_LABEL, S_METRIC, S_WINDOW, S_THIS, S_LOWER, S_UPPER, S_N, S_LAST, S_POOLED, S_TREND,
-    S_TARGET, S_STATUS, S_FLAG, S_CALLS, S_NCOLS
+    S_TARGET, S_STATUS, S_NATIONAL, S_NAT_SOURCE, S_FLAG, S_CALLS, S_NCOLS
 };
 
 static const char *const HEADERS[S_NCOLS] = {"Figure", "Metric", "Window", "This month",
     "95% CI lower", "95% CI upper", "n", "Last month", "Previous 12 months (pooled)",
-    "Trend, 12 months", "Target", "Against target", "Flag (p-chart, previous 12 months)",
-    "Calls"};
+    "Trend, 12 months", "Target", "Against target", "National reference",
+    "National reference: source", "Flag (p-chart, previous 12 months)", "Calls"};
 
 /* The Summary's calls: each month and each 12-month window ending with
  * it, and the previous 12 months pooled; a call computes only the sections
@@ -76,8 +77,8 @@ void iop_rspark(const double *v, const int *has, int n, char *out, size_t size)
     out[0] = '\0';
     for (int i = 0; i < n && k + 4 < size; i++) {
         const char *b = "·";
-        if (has[i])
-            b = BLOCKS[hi > lo ? (int)lround((v[i] - lo) / (hi - lo) * 7) : 3];
+        if (has[i]) /* no range: a flat line, at the bottom for zeros */
+            b = BLOCKS[hi > lo ? (int)lround((v[i] - lo) / (hi - lo) * 7) : v[i] == 0 ? 0 : 3];
         k += (size_t)snprintf(out + k, size - k, "%s", b);
     }
 }
@@ -125,6 +126,31 @@ static void target(iop_rctx *r, iop_rws *s, int row, const iop_ritem *it, const 
     int met = higher ? now->estimate >= t : now->estimate <= t;
     iop_rws_str(s, row, S_STATUS, met ? "meets target" : "misses target",
                 met ? r->f.good : r->f.bad);
+}
+
+/* The figure's first national reference as a number, and every one in
+ * words with its year, population and publication. */
+static void national(iop_rctx *r, iop_rws *s, int row, const char *metric, iop_rfmt_kind kind)
+{
+    const iop_rnational *n = iop_rdef_national(r->def, metric, 0);
+    char buf[1400];
+    size_t k = 0;
+
+    if (!n)
+        return;
+    iop_rws_num(s, row, S_NATIONAL, n->value, r->f.kind[kind]);
+    buf[0] = '\0';
+    for (size_t i = 0; (n = iop_rdef_national(r->def, metric, i)) && k < sizeof buf; i++) {
+        char v[48];
+        if (kind == IOP_RF_PERCENT)
+            snprintf(v, sizeof v, "%.1f%%", 100 * n->value);
+        else if (kind == IOP_RF_DAYS)
+            snprintf(v, sizeof v, "%g days", n->value);
+        else
+            snprintf(v, sizeof v, "%g", n->value);
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s: %s", i ? "; " : "", n->source, v);
+    }
+    iop_rws_str(s, row, S_NAT_SOURCE, buf, r->f.wrap);
 }
 
 /* Whether x is suppressed in its own right (no sets on the Summary: its
@@ -178,6 +204,7 @@ static void key_line(iop_rctx *r, iop_rws *s, int row, const iop_ritem *it)
     iop_rspark(v, has, 12, buf, sizeof buf);
     iop_rws_str(s, row, S_TREND, buf, r->f.text);
     target(r, s, row, it, now, kind, st);
+    national(r, s, row, it->name, kind);
     if (!now)
         iop_rws_str(s, row, S_FLAG, "not computed by this version", r->f.text);
     else if (!(now->has & IOP_HAS_EST) && now->note[0])
@@ -186,6 +213,8 @@ static void key_line(iop_rctx *r, iop_rws *s, int row, const iop_ritem *it)
         iop_rws_str(s, row, S_FLAG, "suppressed", r->f.text);
     else if (!strcmp(it->arg, "pchart") && !year)
         flag(r, s, row, now, pool);
+    else if (now->note[0]) /* e.g. "lower and upper are the quartiles" */
+        iop_rws_str(s, row, S_FLAG, now->note, r->f.wrap);
     snprintf(buf, sizeof buf, "this C%d; last C%d%s", c_now + 1, c_last + 1, year ? "" : "; pooled C");
     if (!year)
         snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%d", r->call_pooled + 1);
@@ -295,6 +324,8 @@ iop_code iop_rsheet_summary(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
     iop_rws_height(&s, header, 45);
     /* The strip below shares these columns: keep them even, wrap the flag. */
     s.width[S_FLAG] = 30;
+    s.width[S_NATIONAL] = 11;
+    s.width[S_NAT_SOURCE] = 36;
     s.width[S_CALLS] = 16;
     s.width[S_TREND] = 15;
     iop_rws_finish(r, &s, header, last, S_NCOLS - 1);

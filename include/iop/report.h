@@ -99,6 +99,13 @@ typedef struct iop_rsheet {
     size_t nitems, cap;
 } iop_rsheet;
 
+/* A national reference value of a figure (`national` lines). */
+typedef struct iop_rnational {
+    char metric[64];
+    double value;
+    char source[320];      /* year, population and publication */
+} iop_rnational;
+
 /* A parsed definition with its catalogue. */
 typedef struct iop_rdef {
     char title[160];
@@ -106,6 +113,8 @@ typedef struct iop_rdef {
     size_t nsheets;
     iop_rcat *cat;
     size_t ncat;
+    iop_rnational *national;
+    size_t nnational;
 } iop_rdef;
 
 /* Reads DIR/NAME.def and DIR/catalogue.def into def. IOP_EUSAGE with the
@@ -115,6 +124,10 @@ void iop_rdef_release(iop_rdef *def);
 
 /* The catalogue entry of metric, or NULL. */
 const iop_rcat *iop_rdef_cat(const iop_rdef *def, const char *metric);
+
+/* The k-th national reference of metric (in the definition's order), or
+ * NULL. */
+const iop_rnational *iop_rdef_national(const iop_rdef *def, const char *metric, size_t k);
 
 /* One `iopstat metrics` call and its rows. */
 typedef struct iop_rcall {

@@ -177,13 +177,16 @@ class TestMonthlyWorkbook(unittest.TestCase):
         rows = self.summary_rows()
         self.assertGreater(len(rows), 10)
         for r in rows:
-            calls = dict(part.split(" ") for part in r[13].split("; "))
+            calls = dict(part.split(" ") for part in r[15].split("; "))
             now = self.calls.rows(calls["this"]).get((r[1], "all", "all", ""))
             if now is None:
-                self.assertEqual(r[12], "not computed by this version")
+                self.assertEqual(r[14], "not computed by this version")
                 continue
             for col, f in ((3, "estimate"), (4, "lower"), (5, "upper"), (6, "n")):
                 self.assertTrue(same(r[col], now[f]), (r[1], f, r[col], now[f]))
+            if now["note"] and not (r[14] or "").startswith(("Unusually", "Within")):
+                # quartiles, or why there is no estimate: said beside the figure
+                self.assertEqual(r[14], now["note"], r[1])
             last = self.calls.rows(calls["last"])[(r[1], "all", "all", "")]
             self.assertTrue(same(r[7], last["estimate"]), (r[1], "last"))
             if "pooled" in calls:
@@ -192,8 +195,32 @@ class TestMonthlyWorkbook(unittest.TestCase):
                 self.check_flag(r, now, pool)
             self.assertEqual(len(r[9]), 12)
 
+    def test_summary_national_reference(self):
+        """metrics.md section 2: the national reference beside the
+        program's figure, labelled with year and population; from the
+        definition's `national` lines, empty where there is none."""
+        h, rows = table(self.wb["Summary"], "Figure")
+        head = rows[h]
+        self.assertEqual(head[10:16], ("Target", "Against target", "National reference",
+                                       "National reference: source",
+                                       "Flag (p-chart, previous 12 months)", "Calls"))
+        by_metric = {r[1]: r for r in self.summary_rows()}
+        c = by_metric["completion_rate"]
+        self.assertEqual(c[12], 0.377)
+        self.assertIn("TEDS-D 2004, 114,440 intensive-outpatient discharges", c[13])
+        self.assertIn(": 37.7%", c[13])
+        self.assertIn("TEDS-D 2019", c[13])
+        self.assertIn(": 42.1%", c[13])
+        ws = self.wb["Summary"]
+        row = next(r for r in ws.iter_rows(min_row=h + 1) if r[1].value == "completion_rate")
+        self.assertEqual(row[12].number_format, row[3].number_format)   # a percentage
+        self.assertEqual(by_metric["los_median"][12], 41)
+        self.assertIn("same-day stay as 1 day", by_metric["los_median"][13])
+        self.assertEqual([m for m, r in by_metric.items() if r[12] is not None],
+                         ["completion_rate", "los_median"])
+
     def check_flag(self, r, now, pool):
-        flag = r[12] or ""
+        flag = r[14] or ""
         if not (flag.startswith("Unusually") or flag.startswith("Within")):
             return
         p, n, x = float(pool["estimate"]), int(now["n"]), float(now["estimate"])
@@ -445,6 +472,24 @@ class TestEmptyAndHostile(unittest.TestCase):
         for ws in wb:
             text = [str(r[0]) for r in ws.iter_rows(max_row=4, values_only=True) if r[0]]
             self.assertTrue(any(t.startswith("No activity in January 2031") for t in text), ws.title)
+
+    def test_bad_national_line_names_file_and_line(self):
+        """A `national` line whose value is not a number stops the report
+        with the file and line, as any bad definition line does."""
+        import shutil
+        d = tempfile.mkdtemp()
+        for name in ("monthly.def", "catalogue.def"):
+            shutil.copy(os.path.join(ROOT, "reports", name), d)
+        path = os.path.join(d, "monthly.def")
+        with open(path) as f:
+            n = sum(1 for _ in f)
+        with open(path, "a") as f:
+            f.write("national completion_rate lots TEDS-D\n")
+        rc, _, err = run("report", "monthly", "--month", "2026-05", "--db", oracle.database(),
+                         "--reports", d, "-o", os.path.join(d, "w.xlsx"))
+        self.assertEqual(rc, 1, err)    # a usage error
+        self.assertIn("%s:%d: not a definition line: 'national completion_rate lots TEDS-D'"
+                      % (path, n + 1), err)
 
     def test_formula_like_input_stays_text(self):
         files = dict(BASE)

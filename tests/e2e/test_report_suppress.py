@@ -282,15 +282,15 @@ class Checks:
                 continue
             x = Row("Summary", 0, (None, metric, "all", "all", None, p[6], p[3]) + (None,) * 8)
             if not primary(x):
-                self.assertEqual(q[3:9] + q[10:13], p[3:9] + p[10:13], metric)
+                self.assertEqual(q[3:9] + q[10:15], p[3:9] + p[10:15], metric)
                 self.assertEqual(sup_strip[metric][11], plain_strip[metric][11], metric)
                 continue
             hidden += 1
             self.assertEqual(q[3:7], ("<%d" % N if kind == "count" else "suppressed", None, None,
                                       "<%d" % N if 1 <= p[6] < N else "suppressed"), metric)
             self.assertIsNone(q[11], metric)                     # no "meets target"
-            if p[12] and p[12].startswith(("Unusually", "Within")):
-                self.assertEqual(q[12], "suppressed", metric)    # the flag would bound it
+            if p[14] and p[14].startswith(("Unusually", "Within")):
+                self.assertEqual(q[14], "suppressed", metric)    # the flag would bound it
             self.assertEqual(sup_strip[metric][11], q[3], metric)
             self.assertEqual(q[9][-1], "·", metric)              # not drawn in the trend
         # a suppressed month of the strip is not drawn in the trend cell
