@@ -343,7 +343,7 @@ int iop_rchart_heatmap(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_r
         iop_rws_str(s, row + 1, col + 1 + i, v[i].code, r->f.header);
         iop_rws_str(s, row + 2 + i, col, v[i].code, r->f.label);
     }
-    iop_rws_str(s, row + 1, col + 1 + n, "discharges", r->f.header);
+    iop_rws_str(s, row + 1, col + 1 + n, "transitions", r->f.header);
     for (size_t k = 0; k < b->nsup; k++) {
         const iop_row *x = b->sup[k].x;
         if (strcmp(x->dimension, "all") || sscanf(x->at, "%15[^>]>%15s", from, to) != 2)
@@ -356,8 +356,10 @@ int iop_rchart_heatmap(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_r
         .min_color = 0xFFFFFF, .mid_color = 0x9DC3E6, .max_color = 0x1F4E79};
     worksheet_conditional_format_range(s->ws, (lxw_row_t)row + 2, (lxw_col_t)col + 1,
                                        (lxw_row_t)(row + 1 + n), (lxw_col_t)(col + n), &cf);
-    iop_rws_str(s, row + 3 + n, col, "Share of each level's discharges (row) by the level of "
-                "the next episode within the continuity window; darker = more.", r->f.small);
+    iop_rws_str(s, row + 3 + n, col, "Each row: a level's transitions (its discharges followed "
+                "by a next episode within the continuity window), shared out by the level of that "
+                "episode; discharges without one are not counted here. Darker = more.",
+                r->f.small);
     return 1 + (n + 4) / SLOT;
 }
 

@@ -412,8 +412,8 @@ class TestGeneratedExtract(Checks, unittest.TestCase):
         grid = [list(r) for r in ws.iter_rows(values_only=True)]
         top, left = next((i, r.index("from \\ to")) for i, r in enumerate(grid) if "from \\ to" in r)
         head = grid[top]
-        to = {head[c]: c for c in range(left + 1, len(head)) if head[c] and head[c] != "discharges"}
-        total = head.index("discharges")
+        to = {head[c]: c for c in range(left + 1, len(head)) if head[c] and head[c] != "transitions"}
+        total = head.index("transitions")
         frm = {}
         for i in range(top + 1, len(grid)):
             if not grid[i][left] or grid[i][left] not in to:
