@@ -197,7 +197,7 @@ static void def_row(iop_rctx *r, iop_rws *s, int row, const char *metric)
     const iop_rcat *c = iop_rdef_cat(r->def, metric);
     char sheets[256], period[128];
     uses(r->def, metric, sheets, sizeof sheets, period, sizeof period);
-    iop_rws_str(s, row, 0, c ? c->label : metric, r->f.label);
+    iop_rws_str(s, row, 0, c ? c->label : metric, r->f.label_wrap); /* long labels wrap */
     iop_rws_str(s, row, 1, metric, r->f.small);
     iop_rws_str(s, row, 2, sheets, r->f.wrap);
     iop_rws_str(s, row, 3, period, r->f.wrap);

@@ -59,6 +59,9 @@ void iop_rfmts_init(iop_rfmts *f, lxw_workbook *wb)
     format_set_text_wrap(f->wrap);
     format_set_align(f->wrap, LXW_ALIGN_VERTICAL_TOP);
     f->label = fmt(wb, "@", 1, 0);
+    f->label_wrap = fmt(wb, "@", 1, 0);
+    format_set_text_wrap(f->label_wrap);
+    format_set_align(f->label_wrap, LXW_ALIGN_VERTICAL_TOP);
     f->small = fmt(wb, "@", 0, 9);
     format_set_font_color(f->small, 0x7F7F7F);
     f->kind[IOP_RF_NUMBER] = fmt(wb, "0.00", 0, 0);

@@ -145,7 +145,8 @@ typedef struct iop_rcall {
 
 /* Formats of the workbook. */
 typedef struct iop_rfmts {
-    lxw_format *title, *subtitle, *prose, *banner, *header, *text, *wrap, *label, *small;
+    lxw_format *title, *subtitle, *prose, *banner, *header, *text, *wrap, *label, *label_wrap,
+        *small;
     lxw_format *kind[IOP_RF_NKINDS];
     lxw_format *pvalue, *stat, *date, *month, *datetime, *flag, *good, *bad;
 } iop_rfmts;
