@@ -228,6 +228,14 @@ static int metrics_run(iop_mctx *c, const char *db, long run, int json)
         return usage_error("unknown level of care '%s' in '--level'", c->level);
     }
     c->db = s.db;
+    char extract[11];
+    long data_run;
+    iop_store_extract_date(s.db, extract, &data_run);
+    if (extract[0] && strcmp(c->to_s, extract) > 0)
+        fprintf(stderr, "iopstat: warning: '--to' %s is after the extract date %s of load run "
+                "%ld: the data hold nothing after %s, so the figures as of %s count no "
+                "session, discharge or contact after it (open episodes look idle)\n",
+                c->to_s, extract, data_run, extract, c->to_s);
     iop_rows_init(&rows);
     iop_error_clear(&err);
     if (iop_metrics_run(c, &rows, &err) != IOP_OK)

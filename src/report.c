@@ -258,6 +258,13 @@ static iop_code describe(iop_rctx *r, iop_error *err)
     sqlite3_bind_text(st, 3, iop_date_format(r->month_to, to), -1, SQLITE_STATIC);
     r->empty = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
     sqlite3_finalize(st);
+    long run;
+    iop_store_extract_date(r->db, r->data_end, &run);
+    r->partial = r->data_end[0] && strcmp(to, r->data_end) > 0;
+    if (r->partial)
+        fprintf(stderr, "iopstat: warning: %s ends after the extract date %s of load run %ld: "
+                "the workbook counts no activity after %s (every sheet says so)\n",
+                r->month_label, r->data_end, run, r->data_end);
     return IOP_OK;
 }
 

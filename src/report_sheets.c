@@ -227,6 +227,14 @@ int iop_rws_open(iop_rctx *r, iop_rws *s, const iop_rsheet *sh, const char *titl
                  r->o->level);
         text_line(s, row++, buf, r->f.banner);
     }
+    if (r->partial) {
+        snprintf(buf, sizeof buf, "The data end on %s (the extract date), before the end of "
+                 "%s: nothing after %s is counted. Sessions, discharges and contacts of the "
+                 "month's last days are missing, so open episodes look idle (the Watch List) "
+                 "and figures as of the month end are incomplete.", r->data_end,
+                 r->month_label, r->data_end);
+        text_line(s, row++, buf, r->f.banner);
+    }
     for (size_t i = 0; i < sh->nitems; i++)
         if (sh->items[i].kind == IOP_RI_TEXT)
             text_line(s, row++, sh->items[i].text, r->f.prose);

@@ -137,6 +137,22 @@ long iop_store_latest_run(iop_store *s)
     return run;
 }
 
+void iop_store_extract_date(sqlite3 *db, char *out, long *run)
+{
+    sqlite3_stmt *st;
+    out[0] = '\0';
+    *run = 0;
+    if (sqlite3_prepare_v2(db, "SELECT extract_date, run_id FROM load_state", -1, &st,
+                           NULL) != SQLITE_OK)
+        return;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 10) {
+        memcpy(out, sqlite3_column_text(st, 0), 10);
+        out[10] = '\0';
+        *run = (long)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+}
+
 iop_code iop_store_instruments(iop_store *s, iop_validate_ctx *ctx, iop_error *err)
 {
     sqlite3_stmt *st;

@@ -163,6 +163,8 @@ typedef struct iop_rctx {
     char month_label[32];        /* "October 2026" */
     char level_label[128];       /* "2.1 intensive outpatient (IOP)" */
     int empty;                   /* no activity in the month */
+    char data_end[11];           /* the run's extract date, "" when unknown */
+    int partial;                 /* the month ends after data_end */
     iop_rcall *calls;
     size_t ncalls, capcalls;
     int call_month[13];          /* monthly calls, [12] = the report month */

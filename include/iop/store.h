@@ -65,6 +65,14 @@ iop_code iop_store_defer_indexes(iop_store *s, const char *table, char **saved,
 long iop_store_latest_run(iop_store *s);
 
 /*
+ * The extract date (YYYY-MM-DD) of the run db shows (the latest, or the
+ * pinned one) into out (11 bytes), and that run into *run; "" and 0 when
+ * there is none. The data hold nothing after it: a period ending later
+ * sees no activity in its last days (main.c and report.c warn).
+ */
+void iop_store_extract_date(sqlite3 *db, char *out, long *run);
+
+/*
  * Pins the connection to load run `run`: TEMP views named like the input
  * tables show the rows as that run left them, and TEMP copies of the
  * derived views read those. run must exist (IOP_EUSAGE otherwise).

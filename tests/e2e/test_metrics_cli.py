@@ -121,6 +121,19 @@ class TestMetricsCommand(unittest.TestCase):
         self.assertNotIn("drug_screens_episode", names)
         self.assertEqual(self.metrics(*args)[1], want)
 
+    def test_period_after_the_extract_date_warns(self):
+        """--to after the data's extract date: the figures come, with a
+        warning that nothing after the extract date is in the data (the
+        watch list and the follow-up windows would mislead silently)."""
+        rc, out, err = self.metrics("--from", "2026-05-01", "--to", "2026-05-31")
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("warning", err)
+        rc, late, err = self.metrics("--from", "2026-05-01", "--to", "2026-06-07")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("iopstat: warning: '--to' 2026-06-07 is after the extract date 2026-05-31 "
+                      "of load run 1: the data hold nothing after 2026-05-31", err)
+        self.assertTrue(late.startswith("metric,"))
+
     def test_run_pins_the_database(self):
         files = dict(BASE)
         files["episodes.csv"] = BASE["episodes.csv"].replace(

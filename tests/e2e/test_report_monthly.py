@@ -493,6 +493,26 @@ class TestEmptyAndHostile(unittest.TestCase):
         self.assertIn("%s:%d: not a definition line: 'national completion_rate lots TEDS-D'"
                       % (path, n + 1), err)
 
+    def test_month_past_the_extract_date_says_so_everywhere(self):
+        """Data extracted on 2026-10-20: October's workbook warns on every
+        sheet, and on stderr, that its last days are missing; September's
+        does not."""
+        db = oracle.database(clients=120, months=6, end="2026-10-20")
+        d = tempfile.mkdtemp()
+        for month, partial in (("2026-10", True), ("2026-09", False)):
+            out = os.path.join(d, month + ".xlsx")
+            rc, _, err = run("report", "monthly", "--month", month, "--db", db, "-o", out)
+            self.assertEqual(rc, 0, err)
+            self.assertEqual("warning: October 2026 ends after the extract date 2026-10-20" in err,
+                             partial, err)
+            wb = openpyxl.load_workbook(out)
+            self.assertEqual(wb.sheetnames, SHEETS)
+            for ws in wb:
+                text = [str(r[0]) for r in ws.iter_rows(max_row=5, values_only=True) if r[0]]
+                self.assertEqual(any(t.startswith("The data end on 2026-10-20 (the extract date), "
+                                                  "before the end of October 2026") for t in text),
+                                 partial, (month, ws.title))
+
     def test_formula_like_input_stays_text(self):
         files = dict(BASE)
         evil = "=cmd|' /C calc'!A0"
