@@ -211,7 +211,9 @@ static void def_row(iop_rctx *r, iop_rws *s, int row, const char *metric)
 static const char *const COLUMNS_TEXT[][2] = {
     {"Columns of every section sheet", "n: what the figure rests on (a rate's denominator, a "
      "count, the episodes of a curve or mean). Estimate with its 95% confidence interval in "
-     "its own columns (quartiles where the definition says so). Statistic, df, p-value: tests. "
+     "its own columns (quartiles where the definition says so). A rate clustered by client "
+     "(attendance, drug screens) has the normal interval of R's svyratio, which near 0% or "
+     "100% can pass the bound: read such a limit as 0% or 100%. Statistic, df, p-value: tests. "
      "At: the day of a curve, the week of treatment, the level pair of a transition, the month "
      "of a trend. Call: the iopstat metrics call on the About sheet that gives the row."},
     {"Summary: this month, last month", "For month figures the calendar month; for 12-month "

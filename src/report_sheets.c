@@ -295,7 +295,7 @@ void iop_rws_finish(iop_rctx *r, iop_rws *s, int header_row, int last_row, int l
     hf_escape(r->def->title[0] ? r->def->title : "Monthly outcomes report", ttl, sizeof ttl);
     snprintf(head, sizeof head, "&L&8%s&C&8%s, %s&R&8%s", ttl, lvl, r->month_label, s->name);
     worksheet_set_landscape(s->ws);
-    worksheet_set_paper(s->ws, 9);
+    worksheet_set_paper(s->ws, 1); /* US Letter: the programs are American (42 CFR Part 2) */
     worksheet_fit_to_pages(s->ws, 1, 0);
     worksheet_set_margins(s->ws, 0.4, 0.4, 0.6, 0.6);
     worksheet_set_header(s->ws, head);

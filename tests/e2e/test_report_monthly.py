@@ -353,6 +353,7 @@ class TestMonthlyWorkbook(unittest.TestCase):
                 self.assertIsNotNone(ws.freeze_panes, name)
                 self.assertTrue(ws.auto_filter.ref, name)
             self.assertEqual(ws.page_setup.orientation, "landscape", name)
+            self.assertEqual(str(ws.page_setup.paperSize), "1", name)        # US Letter
             self.assertTrue(ws.sheet_properties.pageSetUpPr.fitToPage, name)
             self.assertIn(ws.page_setup.fitToWidth, (None, 1), name)   # 1 is the default
             self.assertEqual(ws.page_setup.fitToHeight, 0, name)
