@@ -18,6 +18,7 @@
  * the reference (and why a figure is missing). Computed once per run,
  * for the whole cohort, whatever --by says.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,10 +121,10 @@ static void factor_release(factor *f)
 
 static size_t hash_bytes(const char *s, size_t len)
 {
-    size_t h = 1469598103934665603u; /* FNV-1a */
+    uint64_t h = 1469598103934665603u; /* FNV-1a, 64 bits */
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-    return h;
+    return (size_t)h;
 }
 
 static size_t *factor_find(const factor *f, const char *s, size_t len)
