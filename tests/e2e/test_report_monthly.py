@@ -26,7 +26,7 @@ from iophelp import ROOT, BASE, EPISODES, CLIENTS, SESSIONS, SLOW, load, run, wr
 FIGURES_ONLY_PLAIN = unittest.skipIf(SLOW, "figure-by-figure check: plain build only")
 
 SHEETS = ["Summary", "Census", "Retention", "Completion", "Step-Down", "Attendance",
-          "Outcomes", "Drug Screens", "Follow-Up", "Watch List", "Data Quality",
+          "Counselors", "Outcomes", "Drug Screens", "Follow-Up", "Watch List", "Data Quality",
           "Definitions", "About"]
 FIELDS = ["n", "estimate", "lower", "upper", "statistic", "df", "p_value"]
 SECTION_COLS = ["Figure", "Metric", "By", "Group", "At", "n", "Estimate", "95% CI lower",
@@ -162,6 +162,22 @@ class TestMonthlyWorkbook(unittest.TestCase):
         self.assertIn("--by program", cmd)
         h, rows = table(self.wb["Completion"], "Figure")
         self.assertIn("--from 2026-10-01 --to 2026-10-31", self.calls.cmd[rows[h + 1][14]])
+
+    def test_counselor_sheet(self):
+        """product.md: directors read the month by program and counselor.
+        The Counselors sheet has every counselor of its `--by counselor`
+        call, for each of its figures (check_section compares the values)."""
+        h, rows = table(self.wb["Counselors"], "Figure")
+        body = [r for r in rows[h + 1:] if r[1]]
+        cmd = self.calls.cmd[body[0][14]]
+        self.assertIn("--from 2026-10-01 --to 2026-10-31", cmd)
+        self.assertIn("--by counselor", cmd)
+        want = sorted({k[2] for k in self.calls.rows(body[0][14])
+                       if k[0] == "admissions" and k[1] == "counselor"})
+        self.assertGreater(len(want), 3)
+        for metric in ("admissions", "active_census", "completion_rate", "attendance_rate"):
+            got = [r[3] for r in body if r[1] == metric and r[2] == "counselor"]
+            self.assertEqual(got, want, metric)
 
     def summary_rows(self):
         h, rows = table(self.wb["Summary"], "Figure")
@@ -374,7 +390,7 @@ class TestMonthlyWorkbook(unittest.TestCase):
         ws = self.wb["Definitions"]
         h, rows = table(ws, "Figure")
         defined = {r[1]: r for r in rows[h + 1:] if r[1]}
-        for name in SHEETS[:11]:
+        for name in SHEETS[:-2]:
             for r in self.wb[name].iter_rows(values_only=True):
                 if r[1] and re.fullmatch(r"[a-z0-9_]+", str(r[1])) and r[1] != "client_id":
                     self.assertIn(r[1], defined, name)

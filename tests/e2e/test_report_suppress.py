@@ -20,8 +20,8 @@ import oracle
 from iophelp import CLIENTS, EPISODES, ROOT, SESSIONS, load, run, write_extract
 
 N = 11
-SECTIONS = ["Census", "Retention", "Completion", "Step-Down", "Attendance", "Outcomes",
-            "Drug Screens", "Follow-Up", "Data Quality"]
+SECTIONS = ["Census", "Retention", "Completion", "Step-Down", "Attendance", "Counselors",
+            "Outcomes", "Drug Screens", "Follow-Up", "Data Quality"]
 SHOWN, PRIMARY, COMPLEMENT = "shown", "primary", "complement"
 
 
