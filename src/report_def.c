@@ -20,11 +20,12 @@
  *   parts  TOTAL|n PART...                figures that add up to TOTAL's
  *                                         (or are shares of one n): a set
  *                                         for complementary suppression
- *   national METRIC VALUE SOURCE...       a national reference value of
- *                                         a figure (a share as 0.377),
- *                                         with its year, population and
- *                                         publication; the Summary shows
- *                                         it beside the figure
+ *   national METRIC VALUE LABEL | SOURCE  a national reference value of
+ *                                         a figure (a share as 0.377):
+ *                                         LABEL its year and population
+ *                                         (the Summary shows it beside
+ *                                         the figure), SOURCE the
+ *                                         publication (Definitions)
  *
  * A catalogue line is "NAME | format | label | definition | population |
  * method | source" with format one of number, count, percent, days,
@@ -121,14 +122,18 @@ const iop_rnational *iop_rdef_national(const iop_rdef *def, const char *metric, 
     return NULL;
 }
 
-/* `national METRIC VALUE SOURCE...`; 0 when malformed. */
+/* `national METRIC VALUE LABEL | SOURCE`; 0 when malformed. */
 static int national_line(iop_rdef *def, char *rest)
 {
-    char *metric = word(&rest), *value = word(&rest), *end;
-    const char *source = trim(rest);
+    char *metric = word(&rest), *value = word(&rest), *end, *bar = strchr(rest, '|');
     double v = strtod(value, &end);
 
-    if (!*metric || !*value || *end || !isfinite(v) || !*source || strlen(metric) >= 64)
+    if (!bar)
+        return 0;
+    *bar = '\0';
+    const char *label = trim(rest), *source = trim(bar + 1);
+    if (!*metric || !*value || *end || !isfinite(v) || !*label || !*source ||
+        strlen(metric) >= 64)
         return 0;
     iop_rnational *n = realloc(def->national, (def->nnational + 1) * sizeof *n);
     if (!n)
@@ -137,7 +142,8 @@ static int national_line(iop_rdef *def, char *rest)
     n = &def->national[def->nnational++];
     snprintf(n->metric, sizeof n->metric, "%s", metric);
     n->value = v;
-    return snprintf(n->source, sizeof n->source, "%s", source) < (int)sizeof n->source;
+    return snprintf(n->label, sizeof n->label, "%s", label) < (int)sizeof n->label &&
+           snprintf(n->source, sizeof n->source, "%s", source) < (int)sizeof n->source;
 }
 
 /* Parses one catalogue line; 0 when malformed. */

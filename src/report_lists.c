@@ -234,11 +234,35 @@ static const char *const COLUMNS_TEXT[][2] = {
     {"Target", "The program's target from targets.csv (program 'all' on the Summary; the "
      "group's own on a by-program row)."},
     {"Summary: national reference", "A published national figure beside the program's, "
-     "with its year, population and publication (metrics.md section 2; TEDS-D 2004 and "
-     "2019): context, not a target, and measured differently where the source says so."},
+     "with its year and population (metrics.md section 2; TEDS-D 2004 and 2019); the table "
+     "at the end of this sheet gives each publication. Context, not a target, and measured "
+     "differently where the source says so."},
     {"Summary: flag column", "Besides the p-chart flag, the figure's note when it has one: "
      "why it has no estimate, or that its lower and upper are quartiles, not a CI."},
 };
+
+/* The definition's national references with their publications, below
+ * the catalogue (the Summary shows the value and a short label). */
+static void national_table(iop_rctx *r, iop_rws *s, int row)
+{
+    static const char *const HEAD[] = {"Figure", "Metric", "Value", "Reference", "Source"};
+    if (!r->def->nnational)
+        return;
+    iop_rws_str(s, row++, 0, "National references beside the Summary's figures (metrics.md "
+                "section 2): context, not targets", r->f.label);
+    for (int c = 0; c < 5; c++)
+        iop_rws_str(s, row, c, HEAD[c], r->f.header);
+    row++;
+    for (size_t i = 0; i < r->def->nnational; i++, row++) {
+        const iop_rnational *n = &r->def->national[i];
+        const iop_rcat *c = iop_rdef_cat(r->def, n->metric);
+        iop_rws_str(s, row, 0, c ? c->label : n->metric, r->f.label_wrap);
+        iop_rws_str(s, row, 1, n->metric, r->f.small);
+        iop_rws_num(s, row, 2, n->value, r->f.kind[c ? c->kind : IOP_RF_NUMBER]);
+        iop_rws_str(s, row, 3, n->label, r->f.wrap);
+        iop_rws_str(s, row, 4, n->source, r->f.wrap);
+    }
+}
 
 iop_code iop_rsheet_defs(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
 {
@@ -265,6 +289,8 @@ iop_code iop_rsheet_defs(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
     for (int c = 0; c < 8; c++)
         s.width[c] = W[c];
     iop_rws_define(r, &s, "catalogue", header, 0, row - 1, 7);
-    iop_rws_finish(r, &s, header, row - 1, 7);
+    int last = row - 1;
+    national_table(r, &s, row + 1);
+    iop_rws_finish(r, &s, header, last, 7);
     return IOP_OK;
 }

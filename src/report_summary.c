@@ -26,7 +26,7 @@ enum {
 static const char *const HEADERS[S_NCOLS] = {"Figure", "Metric", "Window", "This month",
     "95% CI lower", "95% CI upper", "n", "Last month", "Previous 12 months (pooled)",
     "Trend, 12 months", "Target", "Against target", "National reference",
-    "National reference: source", "Flag (p-chart, previous 12 months)", "Calls"};
+    "National reference: which", "Flag (p-chart, previous 12 months)", "Calls"};
 
 /* The Summary's calls: each month and each 12-month window ending with
  * it, and the previous 12 months pooled; a call computes only the sections
@@ -129,7 +129,8 @@ static void target(iop_rctx *r, iop_rws *s, int row, const iop_ritem *it, const 
 }
 
 /* The figure's first national reference as a number, and every one in
- * words with its year, population and publication. */
+ * words: its year and population, and value (the publications are on
+ * the Definitions sheet). */
 static void national(iop_rctx *r, iop_rws *s, int row, const char *metric, iop_rfmt_kind kind)
 {
     const iop_rnational *n = iop_rdef_national(r->def, metric, 0);
@@ -148,7 +149,7 @@ static void national(iop_rctx *r, iop_rws *s, int row, const char *metric, iop_r
             snprintf(v, sizeof v, "%g days", n->value);
         else
             snprintf(v, sizeof v, "%g", n->value);
-        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s: %s", i ? "; " : "", n->source, v);
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s: %s", i ? "; " : "", n->label, v);
     }
     iop_rws_str(s, row, S_NAT_SOURCE, buf, r->f.wrap);
 }
@@ -325,7 +326,7 @@ iop_code iop_rsheet_summary(iop_rctx *r, const iop_rsheet *sh, iop_error *err)
     /* The strip below shares these columns: keep them even, wrap the flag. */
     s.width[S_FLAG] = 30;
     s.width[S_NATIONAL] = 11;
-    s.width[S_NAT_SOURCE] = 36;
+    s.width[S_NAT_SOURCE] = 30;
     s.width[S_CALLS] = 16;
     s.width[S_TREND] = 15;
     iop_rws_finish(r, &s, header, last, S_NCOLS - 1);

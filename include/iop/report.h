@@ -103,7 +103,8 @@ typedef struct iop_rsheet {
 typedef struct iop_rnational {
     char metric[64];
     double value;
-    char source[320];      /* year, population and publication */
+    char label[96];        /* short: year and population */
+    char source[320];      /* the publication, table, caveats */
 } iop_rnational;
 
 /* A parsed definition with its catalogue. */

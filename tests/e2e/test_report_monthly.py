@@ -213,27 +213,38 @@ class TestMonthlyWorkbook(unittest.TestCase):
 
     def test_summary_national_reference(self):
         """metrics.md section 2: the national reference beside the
-        program's figure, labelled with year and population; from the
-        definition's `national` lines, empty where there is none."""
+        program's figure, labelled with year and population; its
+        publication on Definitions. From the definition's `national`
+        lines; empty where there is none."""
         h, rows = table(self.wb["Summary"], "Figure")
         head = rows[h]
         self.assertEqual(head[10:16], ("Target", "Against target", "National reference",
-                                       "National reference: source",
+                                       "National reference: which",
                                        "Flag (p-chart, previous 12 months)", "Calls"))
         by_metric = {r[1]: r for r in self.summary_rows()}
         c = by_metric["completion_rate"]
         self.assertEqual(c[12], 0.377)
-        self.assertIn("TEDS-D 2004, 114,440 intensive-outpatient discharges", c[13])
-        self.assertIn(": 37.7%", c[13])
-        self.assertIn("TEDS-D 2019", c[13])
-        self.assertIn(": 42.1%", c[13])
+        self.assertEqual(c[13], "TEDS-D 2004, IOP discharges: 37.7%; "
+                                "TEDS-D 2019, all settings: 42.1%")
         ws = self.wb["Summary"]
         row = next(r for r in ws.iter_rows(min_row=h + 1) if r[1].value == "completion_rate")
         self.assertEqual(row[12].number_format, row[3].number_format)   # a percentage
         self.assertEqual(by_metric["los_median"][12], 41)
-        self.assertIn("same-day stay as 1 day", by_metric["los_median"][13])
+        self.assertEqual(by_metric["los_median"][13], "TEDS-D 2004, adults, IOP: 41 days")
         self.assertEqual([m for m, r in by_metric.items() if r[12] is not None],
                          ["completion_rate", "los_median"])
+        # the publications, on Definitions
+        rows = list(self.wb["Definitions"].iter_rows(values_only=True))
+        i = next(k for k, r in enumerate(rows) if r[0] and str(r[0]).startswith("National references"))
+        self.assertEqual(rows[i + 1][:5], ("Figure", "Metric", "Value", "Reference", "Source"))
+        refs = [r[:5] for r in rows[i + 2:] if r[1]]
+        self.assertEqual([(r[1], r[2], r[3]) for r in refs],
+                         [("completion_rate", 0.377, "TEDS-D 2004, IOP discharges"),
+                          ("completion_rate", 0.421, "TEDS-D 2019, all settings"),
+                          ("los_median", 41, "TEDS-D 2004, adults, IOP")])
+        self.assertIn("114,440 intensive-outpatient discharges", refs[0][4])
+        self.assertIn("1,722,503 discharges of all settings", refs[1][4])
+        self.assertIn("same-day stay as 1 day", refs[2][4])
 
     def check_flag(self, r, now, pool):
         flag = r[14] or ""
@@ -503,11 +514,11 @@ class TestEmptyAndHostile(unittest.TestCase):
         with open(path) as f:
             n = sum(1 for _ in f)
         with open(path, "a") as f:
-            f.write("national completion_rate lots TEDS-D\n")
+            f.write("national completion_rate lots TEDS-D | SAMHSA\n")
         rc, _, err = run("report", "monthly", "--month", "2026-05", "--db", oracle.database(),
                          "--reports", d, "-o", os.path.join(d, "w.xlsx"))
         self.assertEqual(rc, 1, err)    # a usage error
-        self.assertIn("%s:%d: not a definition line: 'national completion_rate lots TEDS-D'"
+        self.assertIn("%s:%d: not a definition line: 'national completion_rate lots TEDS-D | SAMHSA'"
                       % (path, n + 1), err)
 
     def test_month_past_the_extract_date_says_so_everywhere(self):
