@@ -3,9 +3,10 @@
  * definition (`key NAME WINDOW [pchart]`): this month with its 95% CI and
  * n, last month, the pooled figure of the previous 12 months, the 12-month
  * trend drawn in a cell, the program's target, the national reference
- * where the definition gives one (`national` lines: value and source),
- * and a plain-words p-chart flag (metrics.md section 3). Below it the trend as a colour-scaled strip
- * of 12 cells per figure, and a chart of the percentages.
+ * where the definition gives one (`national` lines: value and a short
+ * label), and a plain-words p-chart flag (metrics.md section 3) or the
+ * figure's note. Below it the trend as a colour-scaled strip of 12 cells
+ * per figure, and a chart of the percentages.
  *
  * A `month` key takes its columns from the calls of single calendar
  * months; a `12months` key (retention and outcomes) from the 12-month
