@@ -9,6 +9,7 @@ with field one of n, estimate, lower, upper, statistic, df, p_value, and
 value NA where R gives none. compare() matches them to iopstat's rows by
 (metric, group, at)."""
 import csv
+import hashlib
 import io
 import os
 import subprocess
@@ -21,9 +22,21 @@ TOL_REL, TOL_ABS = 1e-6, 1e-9
 FIELDS = ("n", "estimate", "lower", "upper", "statistic", "df", "p_value")
 
 
+def build_id():
+    """A digest of the plain build: a cached database holds the schema and
+    views of the binary that loaded it, so another build must not reuse it
+    (a stale cache once kept old views under new code)."""
+    try:
+        with open(os.path.join(ROOT, "build", "iopstat"), "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()[:12]
+    except OSError:
+        return "nobuild"
+
+
 def database(clients=600, months=24, seed=1, end="2026-10-31"):
-    """A loaded database of a generated extract (cached per parameters)."""
-    key = f"c{clients}-m{months}-s{seed}-e{end}"
+    """A loaded database of a generated extract (cached per parameters and
+    build)."""
+    key = f"{build_id()}-c{clients}-m{months}-s{seed}-e{end}"
     d = os.path.join(CACHE, key)
     db = os.path.join(d, "iop.db")
     if os.path.exists(db):
