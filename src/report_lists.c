@@ -221,7 +221,9 @@ static const char *const COLUMNS_TEXT[][2] = {
      "month."},
     {"Summary: previous 12 months (pooled)", "The figure over the 12 calendar months before "
      "the report month: for a proportion the pooled rate (sum of numerators / sum of "
-     "denominators)."},
+     "denominators); for a count the 12 months' total (a twelfth of it is the monthly "
+     "mean); for the census at month end, the census at the end of those 12 months, which "
+     "is last month's."},
     {"Summary: trend", "The 12 monthly values (or 12-month windows) ending with the report "
      "month, drawn with block characters from lowest to highest (a flat line when every "
      "month has the same value, at the bottom when it is zero); a dot is a month without an "
