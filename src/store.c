@@ -259,37 +259,40 @@ static int index_columns(iop_store *s, const char *index, sqlite3_str *b)
  * copy one is an error, not a skip. */
 static iop_code copy_indexes(iop_store *s, const char *table, iop_error *err)
 {
+    static const char what[] = "cannot read the indexes of a table";
     sqlite3_stmt *st;
     sqlite3_str *b = sqlite3_str_new(s->db);
-    int k = 0, rc = SQLITE_DONE, any = 0;
+    iop_code ec = IOP_OK;
+    int k = 0, rc = SQLITE_DONE;
 
     if (sqlite3_prepare_v2(s->db, "SELECT name, \"unique\" FROM pragma_index_list(?1, 'main')"
                            " ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
         sqlite3_free(sqlite3_str_finish(b));
-        return db_error(s, err, "cannot read the indexes of a table");
+        return db_error(s, err, what);
     }
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    while (any >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (ec == IOP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         sqlite3_str *cols = sqlite3_str_new(s->db);
-        any = index_columns(s, (const char *)sqlite3_column_text(st, 0), cols);
+        int any = index_columns(s, (const char *)sqlite3_column_text(st, 0), cols);
         char *list = sqlite3_str_finish(cols);
-        if (any > 0 && list)
+        if (any < 0) /* its message, before another call resets it */
+            ec = db_error(s, err, what);
+        else if (any > 0 && !list)
+            ec = iop_error_set(err, IOP_ENOMEM, s->path, 0, 0, "out of memory");
+        else if (any > 0)
             sqlite3_str_appendf(b, "CREATE %sINDEX temp.\"pin_%w_%d\" ON \"%w\" (%s);",
                                 sqlite3_column_int(st, 1) ? "UNIQUE " : "", table, k++, table,
                                 list);
-        else if (any > 0)
-            any = -2;
         sqlite3_free(list);
     }
+    if (ec == IOP_OK && rc != SQLITE_DONE)
+        ec = db_error(s, err, what);
     sqlite3_finalize(st);
     char *sql = sqlite3_str_finish(b);
-    iop_code ec;
-    if (any == -2 || (any >= 0 && rc == SQLITE_DONE && k > 0 && !sql))
+    if (ec == IOP_OK && k > 0 && !sql)
         ec = iop_error_set(err, IOP_ENOMEM, s->path, 0, 0, "out of memory");
-    else if (any < 0 || rc != SQLITE_DONE)
-        ec = db_error(s, err, "cannot read the indexes of a table");
-    else
-        ec = sql ? iop_store_exec(s, sql, err) : IOP_OK;
+    else if (ec == IOP_OK && sql)
+        ec = iop_store_exec(s, sql, err);
     sqlite3_free(sql);
     return ec;
 }
