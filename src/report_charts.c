@@ -131,6 +131,13 @@ static int ci(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_rblock *b,
     return place(s, c, row, col);
 }
 
+/* A series' name for a reader: the metric's label from the catalogue. */
+static const char *label_of(const iop_rctx *r, const char *metric)
+{
+    const iop_rcat *c = iop_rdef_cat(r->def, metric);
+    return c ? c->label : metric;
+}
+
 static int column(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_rblock *b, int row,
                   int col)
 {
@@ -138,7 +145,7 @@ static int column(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_rblock
     if (!group_rows(b, &a, &z))
         return 0;
     lxw_chart *c = new_chart(r, LXW_CHART_COLUMN, it->text);
-    series(c, s, b, a, z, IOP_RC_EST, it->arg);
+    series(c, s, b, a, z, IOP_RC_EST, label_of(r, it->arg));
     chart_legend_set_position(c, LXW_CHART_LEGEND_NONE);
     return place(s, c, row, col);
 }
@@ -163,7 +170,7 @@ static int trend(iop_rctx *r, iop_rws *s, const iop_ritem *it, const iop_rblock 
                                 (lxw_row_t)(b->first + z), IOP_RC_AT);
     chart_series_set_values(se, s->name, (lxw_row_t)(b->first + a), IOP_RC_EST,
                             (lxw_row_t)(b->first + z), IOP_RC_EST);
-    chart_series_set_name(se, it->arg);
+    chart_series_set_name(se, label_of(r, it->arg));
     chart_series_set_marker_type(se, LXW_CHART_MARKER_CIRCLE);
     chart_legend_set_position(c, LXW_CHART_LEGEND_NONE);
     if (strlen(brow(b, a)->at) == 7 && brow(b, a)->at[4] == '-')

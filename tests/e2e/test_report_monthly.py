@@ -283,6 +283,12 @@ class TestMonthlyWorkbook(unittest.TestCase):
         drawings = [n for n in names if re.fullmatch(r"xl/drawings/drawing\d+\.xml", n)]
         self.assertGreaterEqual(len(charts), 9)
         self.assertGreaterEqual(len(drawings), 6)
+        # series are named for a reader: a label, never a metric code
+        with zipfile.ZipFile(self.path) as z:
+            names = [n for c in charts
+                     for n in re.findall(r"<c:tx><c:v>([^<]*)</c:v></c:tx>", z.read(c).decode())]
+        self.assertIn("Drug screens negative", names)
+        self.assertEqual([n for n in names if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", n)], [])
 
     def test_chart_series_point_at_their_rows(self):
         """Every series of a chart reads rows of one metric; a by-program
