@@ -70,7 +70,7 @@ void iop_rfmts_init(iop_rfmts *f, lxw_workbook *wb)
     f->kind[IOP_RF_DAYS] = fmt(wb, "0.0", 0, 0);
     f->kind[IOP_RF_HOURS] = fmt(wb, "0.0", 0, 0);
     f->kind[IOP_RF_SCORE] = fmt(wb, "0.00", 0, 0);
-    f->pvalue = fmt(wb, "0.0000", 0, 0);
+    f->pvalue = fmt(wb, "[<0.0001]\"<0.0001\";0.0000", 0, 0); /* value kept whole */
     f->stat = fmt(wb, "0.000", 0, 0);
     f->date = fmt(wb, "yyyy-mm-dd", 0, 0);
     f->month = fmt(wb, "mmm yyyy", 0, 0);

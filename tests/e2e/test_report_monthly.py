@@ -339,6 +339,20 @@ class TestMonthlyWorkbook(unittest.TestCase):
                     self.assertGreater(len(names), 2, title)
         self.assertEqual(seen, set(by_program) | set(curves))
 
+    def test_p_values_below_a_ten_thousandth_read_as_such(self):
+        """A p of 1e-18 printed as 0.0000; the format shows "<0.0001" and
+        the cell keeps the value."""
+        n = 0
+        for name in ("Completion", "Retention", "Outcomes"):
+            h, rows = table(self.wb[name], "Figure")
+            col = rows[h].index("p-value") + 1
+            for i in range(h + 2, len(rows) + 1):
+                c = self.wb[name].cell(i, col)
+                if isinstance(c.value, float):
+                    self.assertEqual(c.number_format, '[<0.0001]"<0.0001";0.0000', (name, i))
+                    n += 1
+        self.assertGreater(n, 3)
+
     def test_hours_chart_has_both_asam_minimums(self):
         """The weekly hours chart draws the adult (9 h) and the adolescent
         (6 h) minimum: an adolescent program drawn against the adult line
