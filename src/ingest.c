@@ -8,7 +8,9 @@
  * field and once per record end; a line whose end does not close a record
  * is inside a quoted field. Because the file is seekable, a record that
  * must be abandoned (an unclosed quote) is recovered by seeking back to the
- * line after its first line and starting a fresh parser there.
+ * line after its first line and starting a fresh parser there; so is a
+ * record that ran across lines inside a quote and then broke the quoting
+ * (a stray quote that a later quote "closed").
  * Limits: fields up to IOP_FIELD_MAX bytes, records up to IOP_RECORD_MAX
  * bytes and IOP_FIELDS_MAX fields; anything longer is a faulty record.
  */
@@ -366,8 +368,20 @@ int iop_reader_next(iop_reader *r, iop_record *rec, iop_error *err)
             start = r->line;
         if (csv_parse(&r->csv, p, n, on_field, on_record, r) != n) {
             set_fault(r, FAULT_SYNTAX, (long)r->nfields + 1);
-            if (reinit(r) < 0 || skip_line(r, nl, err) < 0)
+            if (resume) {
+                /* The record ran across lines inside a quote that a later,
+                 * unrelated quote closed: a stray quote. Like an unclosed
+                 * one, the record is rejected and reading resumes on the
+                 * line after its first line, so the lines it swallowed are
+                 * read again (each loaded or rejected), not dropped. */
+                if (reinit(r) < 0)
+                    return iop_error_set(err, IOP_ENOMEM, r->path, start, 0, "out of memory"), -1;
+                r->line = start + 1;
+                if (seek_to(r, resume, err) < 0)
+                    return -1;
+            } else if (reinit(r) < 0 || skip_line(r, nl, err) < 0) {
                 return -1;
+            }
             r->at_line_start = 1;
             record_finish(r, rec, start);
             return 1;

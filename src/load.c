@@ -14,6 +14,7 @@
 #include "iop/load.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -310,6 +311,18 @@ static void map_header(loader *L, file_state *f, const iop_record *h)
                 f->path, h->line, unknown);
 }
 
+/* Whether a field of the header holds a CR: the file's lines end in CR
+ * alone (old Mac files), so the whole file reads as one header line. It
+ * would load nothing, silently, and --prune would then close every row
+ * of the table. */
+static bool header_has_cr(const iop_record *h)
+{
+    for (size_t k = 0; k < h->nfields; k++)
+        if (memchr(h->fields[k], '\r', h->lens[k]))
+            return true;
+    return false;
+}
+
 static iop_code read_header(loader *L, file_state *f, iop_reader *r, iop_error *err)
 {
     iop_record h;
@@ -321,6 +334,13 @@ static iop_code read_header(loader *L, file_state *f, iop_reader *r, iop_error *
         f->lay.file_fault = "file is empty: no header row";
         if (L->o->diag)
             fprintf(L->o->diag, "iopstat: %s: %s\n", f->path, f->lay.file_fault);
+        return IOP_OK;
+    }
+    if (header_has_cr(&h)) {
+        f->lay.file_fault = "lines end in CR alone (old Mac files), but only LF or CRLF end "
+                            "a line: no record of this file is loaded";
+        if (L->o->diag)
+            fprintf(L->o->diag, "iopstat: %s:%ld: %s\n", f->path, h.line, f->lay.file_fault);
         return IOP_OK;
     }
     if (h.fault) {

@@ -240,6 +240,40 @@ class TestCsvEdgeCases(LoadCase):
         self.assertIn("unclosed quote", self.rejects()[0][4])
         self.assertEqual(query(self.db, "SELECT count(*) FROM sessions WHERE session_id = 'S10'"), [(1,)])
 
+    def test_stray_quote_swallows_nothing(self):
+        """A quote opened in one record and "closed" by a quote lines later:
+        the record is rejected, and the lines between are read again and
+        loaded (they were dropped without a word)."""
+        n = BASE["clients.csv"].count("\n")       # D2 is on line n + 1
+        files = with_rows(clients='D2,1990,M,"Asian,,,,,\n'
+                                  "D3,1991,F,White,,,,,\n"
+                                  "D4,1992,M,White,,,,,\n"
+                                  'D6,1994,M,"Black, African American",,,,,\n'
+                                  "D7,1995,F,White,,,,,\n")
+        err = self.load_ok(files)
+        self.assertEqual([(r[0], r[1], r[2]) for r in self.rejects()], [("clients.csv", n + 1, 4)])
+        self.assertIn("clients.csv:%d:4: malformed quoting" % (n + 1), err)
+        self.assertEqual(query(self.db, "SELECT client_id, race FROM clients"
+                                        " WHERE client_id LIKE 'D%' ORDER BY 1"),
+                         [("D3", "White"), ("D4", "White"), ("D6", "Black, African American"),
+                          ("D7", "White")])
+        self.assertEqual(query(self.db, "SELECT records_read, records_rejected FROM load_files"
+                                        " WHERE file = 'clients.csv'"), [(n - 1 + 5, 1)])
+
+    def test_cr_only_line_ends_reject_the_file_and_prune_nothing(self):
+        """Lines ending in CR alone read as one header line: the file is
+        refused with a reason, and --prune closes none of its table's rows
+        (it closed every one)."""
+        self.load_ok(BASE)
+        before = query(self.db, "SELECT count(*) FROM clients")
+        files = dict(BASE)
+        files["clients.csv"] = BASE["clients.csv"].replace("\n", "\r")
+        err = self.load_ok(files, "--prune")
+        self.assertIn("clients.csv:1: lines end in CR alone (old Mac files), but only LF or "
+                      "CRLF end a line: no record of this file is loaded", err)
+        self.assertEqual(query(self.db, "SELECT count(*) FROM clients"), before)
+        self.assertEqual(query(self.db, "SELECT count(*) FROM clients_history"), [(0,)])
+
     def test_malformed_bytes(self):
         files = dict(BASE)
         files["sessions.csv"] = (SESSIONS.encode() + b"S9,E2,2026-02-01,gr\xffoup,60,attended,\n"

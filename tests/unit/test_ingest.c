@@ -85,6 +85,13 @@ static void test_faults(void **s)
           "1:h\n2:!1:unclosed quo\n3:2|3\n4:4|5\n");
     check("h\nx,\"open\n", "1:h\n2:!2:unclosed quo\n");
     check("h\n\"a\"x,1\n2\n", "1:h\n2:!1:malformed qu\n3:2\n");
+    /* a stray quote that a later quote "closes" lines further on: the
+     * record is rejected and the lines it ran over are read again */
+    check("h\nC2,\"Asian\nC3,White\nC4,White\nC6,\"Black, AA\"\nC7,W\n",
+          "1:h\n2:!2:malformed qu\n3:C3|White\n4:C4|White\n5:C6|Black, AA\n6:C7|W\n");
+    /* a quoted newline, then text after the closing quote: both lines
+     * are rejected, nothing is dropped unreported */
+    check("h\n\"l1\nl2\"x,1\nnext\n", "1:h\n2:!1:malformed qu\n3:!1:malformed qu\n4:next\n");
     check("h\na\xff,1\nok\n", "1:h\n2:!1:invalid UTF-\n3:ok\n");
     check("h\n1,\"\xc3\x28\"\nok\n", "1:h\n2:!2:invalid UTF-\n3:ok\n");
 }
