@@ -5,10 +5,12 @@
  * Only this file prints errors and exits; the stages return codes. The
  * clock comes from SOURCE_DATE_EPOCH when set, so tests can pin it.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <gsl/gsl_errno.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,8 +80,8 @@ static const char HELP[] =
     "database cannot be read or written, or is locked (nothing changed).\n"
     "\n"
     "Environment: IOPSTAT_DB (default database), IOPSTAT_BUSY_TIMEOUT_MS (how long\n"
-    "a load waits for another one, default 10000), SOURCE_DATE_EPOCH (pins the clock),\n"
-    "IOPSTAT_REPORTS (the report definitions folder).\n"
+    "a load waits for another one, default 10000), SOURCE_DATE_EPOCH (pins the clock:\n"
+    "whole seconds since 1970-01-01), IOPSTAT_REPORTS (the report definitions folder).\n"
     "Documentation: README.md and docs/ in the source tree.\n";
 
 static int fail(const iop_error *err)
@@ -103,10 +105,32 @@ static int usage_error(const char *fmt, ...)
     return 1;
 }
 
-static time_t clock_now(void)
+/* The clock: SOURCE_DATE_EPOCH (whole seconds since 1970) when set, else
+ * the time; false when the variable is set but is not such a number (it
+ * once read 'abc' as 1970 and rejected every record as in the future). */
+static bool clock_now(time_t *now)
 {
     const char *e = getenv("SOURCE_DATE_EPOCH");
-    return e && *e ? (time_t)strtoll(e, NULL, 10) : time(NULL);
+    char *end;
+
+    if (!e || !*e) {
+        *now = time(NULL);
+        return true;
+    }
+    errno = 0;
+    long long v = strtoll(e, &end, 10);
+    *now = (time_t)v;
+    return !*end && errno == 0 && v >= 0;
+}
+
+/* A usage error for what getopt_long returned (optstring starts with ':'):
+ * ':' an option without its value, else an unknown option. */
+static int option_error(int c, const char *command, char **argv)
+{
+    const char *opt = argv[optind - 1];
+    if (c == ':')
+        return usage_error("option '%s' of '%s' needs a value", opt, command);
+    return usage_error("unknown option '%s' for '%s'", opt, command);
 }
 
 static const char *default_db(void)
@@ -138,20 +162,22 @@ static int cmd_load(int argc, char **argv)
 
     iop_load_opts_init(&o);
     o.db_path = default_db();
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'd': o.db_path = optarg; break;
         case 'p': o.prune = 1; break;
         case 's': o.strict = 1; break;
         case 'e': o.extract_date = optarg; break;
-        default: return usage_error("%s", "unknown option for 'load'");
+        default: return option_error(c, "load", argv);
         }
     }
     if (optind != argc - 1)
         return usage_error("%s", "'load' takes one EXTRACT_DIR");
     join_args(argc, argv, line, sizeof line);
     o.dir = argv[optind];
-    o.now = clock_now();
+    if (!clock_now(&o.now))
+        return usage_error("SOURCE_DATE_EPOCH must be whole seconds since 1970-01-01, got '%s'",
+                           getenv("SOURCE_DATE_EPOCH"));
     o.options = line;
     o.diag = stderr;
     o.progress = isatty(STDERR_FILENO);
@@ -261,7 +287,7 @@ static int cmd_metrics(int argc, char **argv)
     long run = 0;
     int c_, have_from = 0, have_to = 0;
 
-    while ((c_ = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c_ = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c_) {
         case 'f': if (!parse_day(optarg, c.from_s, &c.from))
                       return usage_error("expected date (YYYY-MM-DD) in '--from', got '%s'", optarg);
@@ -281,7 +307,7 @@ static int cmd_metrics(int argc, char **argv)
                   break;
         case 'F': format = optarg; break;
         case 'd': db = optarg; break;
-        default: return usage_error("%s", "unknown option for 'metrics'");
+        default: return option_error(c_, "metrics", argv);
         }
     }
     if (!have_from || !have_to || optind != argc)
@@ -310,7 +336,7 @@ static int cmd_report(int argc, char **argv)
     /* "iopstat", not argv[0]: the About sheet must not depend on the path. */
     snprintf(line, sizeof line, "iopstat ");
     join_args(argc, argv, line + 8, sizeof line - 8);
-    while ((c = getopt_long(argc - 1, argv + 1, "o:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc - 1, argv + 1, ":o:", opts, NULL)) != -1) {
         switch (c) {
         case 'm': o.month = optarg; break;
         case 'l': o.level = optarg; break;
@@ -323,7 +349,7 @@ static int cmd_report(int argc, char **argv)
         case 'R': o.reports_dir = optarg; break;
         case 'd': o.db_path = optarg; break;
         case 'o': o.out_path = optarg; break;
-        default: return usage_error("%s", "unknown option for 'report monthly'");
+        default: return option_error(c, "report monthly", argv + 1);
         }
     }
     if (!o.month || optind != argc - 1)
@@ -349,7 +375,7 @@ static int cmd_generate(int argc, char **argv)
 
     iop_generate_opts_init(&o);
     o.clients = 0;
-    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
         switch (c) {
         case 'c': if (!parse_long(optarg, &o.clients) || o.clients < 1)
                       return usage_error("expected a positive number in '--clients', got '%s'", optarg);
@@ -364,7 +390,7 @@ static int cmd_generate(int argc, char **argv)
                   break;
         case 'e': snprintf(o.end, sizeof o.end, "%s", optarg); break;
         case 'o': o.outdir = optarg; break;
-        default: return usage_error("%s", "unknown option for 'generate'");
+        default: return option_error(c, "generate", argv);
         }
     }
     if (!o.clients || !o.outdir || optind != argc)

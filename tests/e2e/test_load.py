@@ -425,12 +425,23 @@ class TestProgress(LoadCase):
 class TestCommandLine(LoadCase):
     def test_usage_errors(self):
         for args, msg in [(["load"], "takes one EXTRACT_DIR"), (["frobnicate"], "unknown command 'frobnicate'"),
-                          (["load", "x", "--bogus"], "unknown option"), ([], "no command")]:
+                          (["load", "x", "--bogus"], "unknown option '--bogus' for 'load'"),
+                          (["load", "x", "--extract-date"],
+                           "iopstat: option '--extract-date' of 'load' needs a value"),
+                          (["metrics", "--from"], "option '--from' of 'metrics' needs a value"),
+                          ([], "no command")]:
             with self.subTest(args=args):
                 rc, _, err = run(*args)
                 self.assertEqual(rc, 1)
                 self.assertIn(msg, err)
                 self.assertIn("usage:", err)
+                self.assertNotIn("requires an argument", err)   # getopt's own line, then ours
+        # a clock that is not a number is a usage error, not 1970
+        rc, _, err = run("load", write_extract(BASE), "--db", self.db,
+                         env={"SOURCE_DATE_EPOCH": "abc"})
+        self.assertEqual(rc, 1, err)
+        self.assertIn("SOURCE_DATE_EPOCH must be whole seconds since 1970-01-01, got 'abc'", err)
+        self.assertFalse(os.path.exists(self.db))
 
     def test_bad_extract_date(self):
         rc, _, err = run("load", write_extract(BASE), "--db", self.db, "--extract-date", "2026-02-30")
