@@ -48,6 +48,27 @@ static int has_object(iop_store *s, const char *name)
     return found;
 }
 
+/* Whether the database is empty, or iopstat's: its settings table names
+ * the schema version. */
+static bool is_ours_or_empty(iop_store *s)
+{
+    sqlite3_stmt *st;
+    bool ok = false;
+    if (sqlite3_prepare_v2(s->db, "SELECT NOT EXISTS (SELECT 1 FROM sqlite_master)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return false;
+    ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (ok || !has_object(s, "settings") || !has_object(s, "load_runs"))
+        return ok;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM settings WHERE key = 'schema_version'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return false;
+    ok = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return ok;
+}
+
 iop_code iop_store_open(iop_store *s, const char *path, int mode, int busy_ms,
                         iop_error *err)
 {
@@ -73,6 +94,14 @@ iop_code iop_store_open(iop_store *s, const char *path, int mode, int busy_ms,
     if (mode == IOP_STORE_READONLY && !has_object(s, "load_runs")) {
         iop_error_set(err, IOP_EIO, path, 0, 0,
                       "not an iopstat database (run 'iopstat load' first)");
+        goto fail;
+    }
+    /* A load writes into a new (empty) file or an iopstat database, never
+     * into another program's: a table of the same name there gave SQLite's
+     * "no such column" instead of a reason. */
+    if (mode == IOP_STORE_WRITE && !is_ours_or_empty(s)) {
+        iop_error_set(err, IOP_EIO, path, 0, 0, "not an iopstat database: the file holds other "
+                      "tables; give 'load' a new file or an iopstat database (nothing was changed)");
         goto fail;
     }
     /* A database last loaded by iopstat 0.1.0 lacks the view episode_core:

@@ -443,6 +443,26 @@ class TestCommandLine(LoadCase):
         self.assertIn("SOURCE_DATE_EPOCH must be whole seconds since 1970-01-01, got 'abc'", err)
         self.assertFalse(os.path.exists(self.db))
 
+    def test_other_programs_database_is_refused(self):
+        """--db naming another program's SQLite file: a reason, exit 3 and
+        the file untouched (SQLite's 'no such column' came out before)."""
+        for table in ("clients (id INTEGER, name TEXT)", "load_runs (x)"):
+            with self.subTest(table=table):
+                path = os.path.join(self.tmp, "other.db")
+                if os.path.exists(path):
+                    os.remove(path)
+                con = sqlite3.connect(path)
+                con.execute("CREATE TABLE " + table)
+                con.commit()
+                con.close()
+                with open(path, "rb") as f:
+                    before = f.read()
+                rc, _, err = load(write_extract(BASE), path)
+                self.assertEqual(rc, 3, err)
+                self.assertIn("not an iopstat database: the file holds other tables", err)
+                with open(path, "rb") as f:
+                    self.assertEqual(f.read(), before)
+
     def test_bad_extract_date(self):
         rc, _, err = run("load", write_extract(BASE), "--db", self.db, "--extract-date", "2026-02-30")
         self.assertEqual(rc, 1)
