@@ -15,6 +15,7 @@
  * of the report month and nothing reads the clock.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,7 +379,22 @@ static void month_label(long day, char *out, size_t size)
     snprintf(out, size, "%s %d", NAMES[m - 1], y);
 }
 
-static iop_code prepare(iop_rctx *r, iop_rdef *def, iop_store *s, iop_error *err)
+/* Creates the temporary file the workbook will be written to, so that an
+ * unwritable -o fails at once, with a reason, before the figures are
+ * computed (libxlsxwriter found out only at the end, printing its own
+ * "[ERROR] workbook_close()" line). */
+static iop_code probe_output(const char *tmp, const char *path, iop_error *err)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0)
+        return iop_error_set(err, IOP_EIO, path, 0, 0, "cannot write the workbook here: %s",
+                             strerror(errno));
+    close(fd);
+    return IOP_OK;
+}
+
+static iop_code prepare(iop_rctx *r, iop_rdef *def, iop_store *s, const char *tmp,
+                        const char *path, iop_error *err)
 {
     char dir[PATH_MAX];
     const iop_report_opts *o = r->o;
@@ -396,7 +412,8 @@ static iop_code prepare(iop_rctx *r, iop_rdef *def, iop_store *s, iop_error *err
     if ((rc = open_db(s, o, &r->run, err)) != IOP_OK)
         return rc;
     r->db = s->db;
-    if ((rc = describe(r, err)) == IOP_OK && (rc = plan_sections(r, def, err)) == IOP_OK)
+    if ((rc = describe(r, err)) == IOP_OK && (rc = plan_sections(r, def, err)) == IOP_OK &&
+        (rc = probe_output(tmp, path, err)) == IOP_OK)
         rc = run_calls(r, err);
     return rc;
 }
@@ -413,16 +430,15 @@ iop_code iop_report_monthly(const iop_report_opts *o, char *path, size_t size,
     memset(&def, 0, sizeof def);
     memset(&s, 0, sizeof s);
     r.o = o;
-    iop_code rc = prepare(&r, &def, &s, err);
-    if (rc == IOP_OK) {
-        default_path(o, path, size);
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    default_path(o, path, size);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    iop_code rc = prepare(&r, &def, &s, tmp, path, err);
+    if (rc == IOP_OK)
         rc = render(&r, tmp, err);
-        if (rc == IOP_OK && rename(tmp, path) != 0)
-            rc = iop_error_set(err, IOP_EIO, path, 0, 0, "cannot write: %s", strerror(errno));
-        if (rc != IOP_OK)
-            unlink(tmp);
-    }
+    if (rc == IOP_OK && rename(tmp, path) != 0)
+        rc = iop_error_set(err, IOP_EIO, path, 0, 0, "cannot write: %s", strerror(errno));
+    if (rc != IOP_OK)
+        unlink(tmp); /* harmless when the probe never made it */
     for (size_t i = 0; i < r.ncalls; i++) {
         iop_rows_release(&r.calls[i].rows);
         free(r.calls[i].want);

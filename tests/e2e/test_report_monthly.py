@@ -565,6 +565,18 @@ class TestEmptyAndHostile(unittest.TestCase):
                                                   "before the end of October 2026") for t in text),
                                  partial, (month, ws.title))
 
+    def test_unwritable_output_fails_first_and_plainly(self):
+        """-o in a folder that does not exist: exit 3 with iopstat's own
+        reason before any figure is computed (libxlsxwriter's "[ERROR]"
+        line came first, after the whole computation)."""
+        out = os.path.join(tempfile.mkdtemp(), "no-such-folder", "w.xlsx")
+        rc, stdout, err = run("report", "monthly", "--month", "2026-05", "--db",
+                              oracle.database(), "-o", out)
+        self.assertEqual(rc, 3, err)
+        self.assertEqual(err, "iopstat: %s: cannot write the workbook here: "
+                              "No such file or directory\n" % out)
+        self.assertEqual(stdout, "")
+
     def test_formula_like_input_stays_text(self):
         files = dict(BASE)
         evil = "=cmd|' /C calc'!A0"
