@@ -11,6 +11,7 @@
 #include "iop/stats.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,6 +30,29 @@ void iop_rows_release(iop_rows *r)
     memset(r, 0, sizeof *r);
 }
 
+/* A group's name as a row's label: whole when it fits; else its first
+ * bytes (cut between UTF-8 characters), "…" and " #" with 8 hex digits
+ * of a hash of the whole name, so that two long names with one beginning
+ * stay apart (they printed alike, cut at 127 bytes). */
+static void group_label(char *out, size_t size, const char *name)
+{
+    size_t len = strlen(name);
+    if (len < size) {
+        memcpy(out, name, len + 1);
+        return;
+    }
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)name[i]) * 16777619u;
+    char tail[24];
+    int nt = snprintf(tail, sizeof tail, "\u2026 #%08x", (unsigned)h);
+    size_t keep = size - 1 - (size_t)nt;
+    while (keep > 0 && ((unsigned char)name[keep] & 0xC0) == 0x80)
+        keep--;
+    memcpy(out, name, keep);
+    memcpy(out + keep, tail, (size_t)nt + 1);
+}
+
 iop_row *iop_rows_add(iop_rows *r, const iop_mctx *c, const char *metric,
                       const char *group)
 {
@@ -44,7 +68,7 @@ iop_row *iop_rows_add(iop_rows *r, const iop_mctx *c, const char *metric,
     memset(row, 0, sizeof *row);
     row->metric = metric;
     snprintf(row->dimension, sizeof row->dimension, "%s", group && c->by ? c->by : "all");
-    snprintf(row->group, sizeof row->group, "%s", group ? group : "all");
+    group_label(row->group, sizeof row->group, group ? group : "all");
     return row;
 }
 

@@ -127,8 +127,10 @@ static int outcome_index(const char *s)
     return 0;
 }
 
-/* Appends the current row of st; prev holds the previous group's name. */
-static bool cohort_push(ret_cohort *co, sqlite3_stmt *st, char *prev, size_t size)
+/* Appends the current row of st; *prev holds the previous group's name
+ * (malloc'd, whole: a name cut short once made every episode of a long
+ * name its own group). */
+static bool cohort_push(ret_cohort *co, sqlite3_stmt *st, char **prev)
 {
     if (co->n == co->cap && !cohort_grow(co))
         return false;
@@ -139,9 +141,13 @@ static bool cohort_push(ret_cohort *co, sqlite3_stmt *st, char *prev, size_t siz
                        && strcmp((const char *)sqlite3_column_text(st, 1), "open") != 0;
     if (!g)
         g = "";
-    if (co->n == 0 || strncmp(prev, g, size) != 0) {
+    if (co->n == 0 || strcmp(*prev, g) != 0) {
+        char *copy = strdup(g);
+        if (!copy)
+            return false;
+        free(*prev);
+        *prev = copy;
         co->n_groups++;
-        snprintf(prev, size, "%s", g);
     }
     co->group[co->n++] = co->n_groups - 1;
     return true;
@@ -152,17 +158,18 @@ static iop_code cohort_load(const iop_mctx *c, const char *sql, const char *grou
                             ret_cohort *co, iop_error *err)
 {
     sqlite3_stmt *st;
-    char prev[256] = "";
+    char *prev = NULL;
     int s = SQLITE_DONE;
     iop_code rc = iop_mctx_prepare(c, sql, group, &st, err);
 
     memset(co, 0, sizeof *co);
     while (rc == IOP_OK && (s = sqlite3_step(st)) == SQLITE_ROW)
-        if (!cohort_push(co, st, prev, sizeof prev))
+        if (!cohort_push(co, st, &prev))
             rc = iop_metrics_nomem(err);
     if (rc == IOP_OK && s != SQLITE_DONE)
         rc = iop_mctx_fail(c, err);
     sqlite3_finalize(st);
+    free(prev);
     if (rc != IOP_OK)
         cohort_release(co);
     return rc;

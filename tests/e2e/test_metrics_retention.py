@@ -155,5 +155,53 @@ class TestRetentionEdges(unittest.TestCase):
         self.assertAlmostEqual(float(r[("km_curve", "all", "all", "0")]["estimate"]), 12 / 14)
 
 
+class TestLongGroupNames(unittest.TestCase):
+    """Program names of 261 bytes that share their first 250: the log-rank
+    test sees two groups, as with short names (a name cut at 255 bytes made
+    every episode its own group), and the rows' labels stay apart (cut at
+    127 bytes they printed alike)."""
+
+    def run_with(self, a, b):
+        files = dict(BASE)
+        files["clients.csv"] = CLIENTS + "".join(
+            "L%d,1980,F,,,opioids,0,self,medicaid\n" % i for i in range(8))
+        ends = ["2026-01-20,completed", "2026-02-10,dropped_out", "2026-03-01,completed",
+                "2026-01-25,dropped_out"]
+        files["episodes.csv"] = EPISODES + "".join(
+            "X%d,L%d,2.1,2026-01-0%d,North,%s,%s,K1,,\n"
+            % (i, i, 1 + i % 4, a if i < 4 else b, ends[i % 4]) for i in range(8))
+        for name in ("sessions.csv", "assessments.csv", "drug_screens.csv", "followups.csv"):
+            files[name] = files[name].split("\n", 1)[0] + "\n"
+        db = os.path.join(tempfile.mkdtemp(), "t.db")
+        rc, _, err = load(write_extract(files), db)
+        self.assertEqual(rc, 0, err)
+        return oracle.metrics(db, "2026-01-01", "2026-03-31", "--by", "program")
+
+    def test_long_names(self):
+        stem = "Intensive outpatient \u00e9" + "x" * 227       # 250 bytes, one character of 2
+        self.assertEqual(len(stem.encode()), 250)
+        long_a, long_b = stem + "Alpha track", stem + "Beta track!"
+        short = self.run_with("A", "B")
+        long_ = self.run_with(long_a, long_b)
+        lr = [r for r in long_ if r["metric"] == "logrank"]
+        self.assertEqual([(r["statistic"], r["df"], r["p_value"]) for r in lr],
+                         [(r["statistic"], r["df"], r["p_value"])
+                          for r in short if r["metric"] == "logrank"])
+        self.assertEqual(lr[0]["df"], "1")
+        labels = list(dict.fromkeys(r["group"] for r in long_
+                                    if r["dimension"] == "program" and r["group"] != "all"))
+        self.assertEqual(len(labels), 2)
+        for label in labels:
+            self.assertLessEqual(len(label.encode()), 127)
+            self.assertRegex(label, r"^Intensive outpatient \u00e9x+\u2026 #[0-9a-f]{8}$")
+        # every figure of a group equals the short-named run's, in the same
+        # order (the groups come in byte order of their whole names: A, B)
+        def figures(rows, names):
+            return [(r["metric"], names.get(r["group"], r["group"]), r["at"], r["n"], r["estimate"])
+                    for r in rows]
+        self.assertEqual(figures(long_, {labels[0]: "A", labels[1]: "B"}),
+                         figures(short, {}))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=1)
