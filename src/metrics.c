@@ -80,9 +80,20 @@ void iop_row_est(iop_row *row, double estimate)
 
 void iop_row_ci(iop_row *row, double lower, double upper)
 {
+    iop_row_lower(row, lower);
+    iop_row_upper(row, upper);
+}
+
+void iop_row_lower(iop_row *row, double lower)
+{
     row->lower = lower;
+    row->has |= IOP_HAS_LOWER;
+}
+
+void iop_row_upper(iop_row *row, double upper)
+{
     row->upper = upper;
-    row->has |= IOP_HAS_CI;
+    row->has |= IOP_HAS_UPPER;
 }
 
 void iop_row_test(iop_row *row, double statistic, double df, double p_value)

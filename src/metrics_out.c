@@ -17,7 +17,7 @@ static const char *const COLUMNS[] = {"metric", "dimension", "group", "n", "esti
 /* The value of column i of row as text ("" for absent) into buf. */
 static const char *cell(const iop_row *r, size_t i, char *buf, size_t size)
 {
-    static const unsigned need[] = {0, 0, 0, 0, IOP_HAS_EST, IOP_HAS_CI, IOP_HAS_CI,
+    static const unsigned need[] = {0, 0, 0, 0, IOP_HAS_EST, IOP_HAS_LOWER, IOP_HAS_UPPER,
                                     IOP_HAS_STAT, IOP_HAS_DF, IOP_HAS_P};
     double v[] = {0, 0, 0, 0, r->estimate, r->lower, r->upper, r->statistic, r->df, r->p_value};
     switch (i) {

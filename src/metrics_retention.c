@@ -252,8 +252,10 @@ static void put_median(iop_row *r, const iop_stats_km *km)
     iop_stats_km_median(km, &m);
     if (m.has_median)
         iop_row_est(r, m.median);
-    if (m.has_lower && m.has_upper)
-        iop_row_ci(r, m.lower, m.upper);
+    if (m.has_lower) /* each limit R prints; the other stays empty (R: NA) */
+        iop_row_lower(r, m.lower);
+    if (m.has_upper)
+        iop_row_upper(r, m.upper);
     if (!m.has_median)
         iop_row_note(r, "median not reached: more than half still in treatment");
     else if (!m.has_lower || !m.has_upper)

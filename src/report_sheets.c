@@ -320,7 +320,8 @@ void iop_rws_figure(iop_rctx *r, iop_rws *s, int row, int col, const iop_row *x,
                     iop_rfmt_kind kind, int what, int state)
 {
     char text[32];
-    unsigned need = what == IOP_RV_EST ? IOP_HAS_EST : IOP_HAS_CI;
+    unsigned need = what == IOP_RV_EST ? IOP_HAS_EST
+                  : what == IOP_RV_LOWER ? IOP_HAS_LOWER : IOP_HAS_UPPER;
     double v = what == IOP_RV_EST ? x->estimate : what == IOP_RV_LOWER ? x->lower : x->upper;
 
     if (!(x->has & need))

@@ -36,8 +36,9 @@
 
 /* Which fields of a row hold a value. */
 enum {
-    IOP_HAS_EST = 1, IOP_HAS_CI = 2, IOP_HAS_STAT = 4, IOP_HAS_DF = 8,
-    IOP_HAS_P = 16,
+    IOP_HAS_EST = 1, IOP_HAS_LOWER = 2, IOP_HAS_STAT = 4, IOP_HAS_DF = 8,
+    IOP_HAS_P = 16, IOP_HAS_UPPER = 32,
+    IOP_HAS_CI = IOP_HAS_LOWER | IOP_HAS_UPPER,   /* both limits */
 };
 
 typedef struct iop_row {
@@ -86,6 +87,9 @@ iop_row *iop_rows_add(iop_rows *r, const iop_mctx *c, const char *metric,
 /* Setters: each fills its fields and sets their IOP_HAS_* bits. */
 void iop_row_est(iop_row *row, double estimate);
 void iop_row_ci(iop_row *row, double lower, double upper);
+/* One limit of an interval whose other R gives as NA (a median's). */
+void iop_row_lower(iop_row *row, double lower);
+void iop_row_upper(iop_row *row, double upper);
 void iop_row_test(iop_row *row, double statistic, double df, double p_value);
 void iop_row_at(iop_row *row, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void iop_row_note(iop_row *row, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -104,6 +104,26 @@ class TestRetentionEdges(unittest.TestCase):
         self.assertEqual(r[("cox_hr", "program", "all", "")]["note"], "no admissions in the period")
         self.assertFalse([k for k in r if k[0] == "km_curve"])
 
+    def test_median_with_one_confidence_limit(self):
+        """Stays of 10 and 25 days (discharged) and two still open at day 40:
+        the median is 25; its lower band reaches 0.5, the upper never does.
+        R prints 25 (10, NA); so does iopstat (it left both limits empty)."""
+        files = dict(BASE)
+        files["clients.csv"] = CLIENTS + "".join(
+            "M%d,1980,F,,,opioids,0,self,medicaid\n" % i for i in range(4))
+        files["episodes.csv"] = EPISODES + (
+            "M0E,M0,2.1,2026-01-01,North,P,2026-01-11,completed,K1,,\n"
+            "M1E,M1,2.1,2026-01-01,North,P,2026-01-26,dropped_out,K1,,\n"
+            "M2E,M2,2.1,2026-01-01,North,P,,,K1,,\n"
+            "M3E,M3,2.1,2026-01-01,North,P,,,K1,,\n")
+        for name in ("sessions.csv", "assessments.csv", "drug_screens.csv", "followups.csv"):
+            files[name] = files[name].split("\n", 1)[0] + "\n"
+        db = self.db(files)
+        m = self.rows(db, "2026-01-01", "2026-02-10")[("los_median", "all", "all", "")]
+        self.assertEqual((m["estimate"], m["lower"], m["upper"], m["note"]),
+                         ("25", "10", "", "a confidence limit is not reached"))
+        self.assertGreater(against_r(self, db, "2026-01-01", "2026-02-10"), 10)
+
     def test_base_by_hand(self):
         # E2 2026-01-22 -> 2026-03-20 completed (57 days); E3 2026-02-02 open
         # to 2026-05-31 (118 days): S = 1 to day 56, 0.5 from day 57.

@@ -7,9 +7,9 @@
 # Prints metric,group,at,field,value (NA where iopstat prints nothing).
 #
 # Conventions of iopstat mirrored here (docs/metrics/retention.md): R's NA
-# interval where a probability is 1 (or 0) is [1, 1] ([0, 0]); the median's
-# interval is printed only when both limits exist; a day past the largest
-# observed time is NA ("insufficient follow-up").
+# interval where a probability is 1 (or 0) is [1, 1] ([0, 0]); of the
+# median's interval, each limit R gives (NA where a band never reaches 0.5);
+# a day past the largest observed time is NA ("insufficient follow-up").
 suppressPackageStartupMessages(library(survival))
 args <- commandArgs(trailingOnly = TRUE)
 x <- read.csv(args[1], stringsAsFactors = FALSE, na.strings = "",
@@ -68,7 +68,6 @@ km <- function(d, group) {
     }
     tab <- summary(fit, rmean = 365)$table
     ci <- tab[c("0.95LCL", "0.95UCL")]
-    if (any(is.na(ci))) ci <- c(NA, NA)
     put3("los_median", group, "", n, c(tab["median"], ci))
     z <- qnorm(0.975)
     put3("los_rmean_365", group, "", n,
