@@ -147,6 +147,25 @@ INSERT OR IGNORE INTO settings VALUES
     ('schema_version', '1', 'version of this schema'),
     ('continuity_window_days', '14', 'W: the default window for the next episode (metrics.md, section 4)');
 
+-- The reference tables as each load ran with them (the load writes its
+-- run's copy), so that --run N sees instruments, levels and settings as
+-- load N did, whatever a site edited since.
+CREATE TABLE IF NOT EXISTS instruments_runs (
+    run_id INTEGER NOT NULL,
+    name TEXT NOT NULL, min REAL NOT NULL, max REAL NOT NULL, better TEXT NOT NULL,
+    norm_sd REAL, reliability REAL, caseness REAL, remission_below REAL,
+    fixed_improvement REAL,
+    PRIMARY KEY (run_id, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS levels_runs (
+    run_id INTEGER NOT NULL,
+    code TEXT NOT NULL, number REAL NOT NULL, wm INTEGER NOT NULL, intensity REAL NOT NULL,
+    label TEXT NOT NULL,
+    PRIMARY KEY (run_id, code)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS settings_runs (
+    run_id INTEGER NOT NULL,
+    key TEXT NOT NULL, value TEXT NOT NULL, note TEXT,
+    PRIMARY KEY (run_id, key)) WITHOUT ROWID;
+
 -- One row per committed load.
 CREATE TABLE IF NOT EXISTS load_runs (
     run_id INTEGER PRIMARY KEY,

@@ -479,11 +479,13 @@ static iop_code record_run(loader *L, const char *extract_date, iop_load_result 
         "%ld, %ld, %ld);", L->run, started, finished, extract_date, L->o->dir,
         L->o->options ? L->o->options : "", IOP_VERSION, res->read, res->loaded,
         res->rejected);
+
     char *sql = sqlite3_str_finish(b);
     iop_code rc = sql ? iop_store_exec(&L->store, sql, err)
                       : iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
     sqlite3_free(sql);
-    return rc;
+    /* the reference tables this run was loaded (and is reported) with */
+    return rc == IOP_OK ? iop_store_keep_reference(&L->store, L->run, err) : rc;
 }
 
 static iop_code extract_day(const iop_load_opts *o, loader *L, char date[11],

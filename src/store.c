@@ -153,6 +153,79 @@ iop_code iop_store_defer_indexes(iop_store *s, const char *table, char **saved,
     return ic;
 }
 
+/* The reference tables a site may edit with sqlite3; each load keeps its
+ * copy of them in <table>_runs (schema.sql). */
+static const char *const REFERENCE[] = {"instruments", "levels", "settings"};
+#define N_REFERENCE (sizeof REFERENCE / sizeof REFERENCE[0])
+
+/* The columns of main.<table>_runs but run_id, comma-separated and quoted
+ * (sqlite3_malloc'd; NULL when out of memory or none). */
+static char *reference_columns(iop_store *s, const char *table)
+{
+    sqlite3_stmt *st;
+    sqlite3_str *b = sqlite3_str_new(s->db);
+    char *sql = sqlite3_mprintf("SELECT name FROM pragma_table_info('%q_runs', 'main')"
+                                " WHERE name <> 'run_id' ORDER BY cid", table);
+    int n = 0;
+
+    if (sql && sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW)
+            sqlite3_str_appendf(b, "%s\"%w\"", n++ ? ", " : "",
+                                (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    sqlite3_free(sql);
+    char *cols = sqlite3_str_finish(b);
+    if (!n) {
+        sqlite3_free(cols);
+        return NULL;
+    }
+    return cols;
+}
+
+iop_code iop_store_keep_reference(iop_store *s, long run, iop_error *err)
+{
+    iop_code rc = IOP_OK;
+    for (size_t i = 0; i < N_REFERENCE && rc == IOP_OK; i++) {
+        char *cols = reference_columns(s, REFERENCE[i]);
+        char *sql = cols ? sqlite3_mprintf("INSERT INTO main.\"%w_runs\" (run_id, %s)"
+                                           " SELECT %ld, %s FROM main.\"%w\"", REFERENCE[i],
+                                           cols, run, cols, REFERENCE[i]) : NULL;
+        rc = sql ? iop_store_exec(s, sql, err) : db_error(s, err, "cannot copy a reference table");
+        sqlite3_free(sql);
+        sqlite3_free(cols);
+    }
+    return rc;
+}
+
+/* TEMP views of the reference tables as load run kept them; a run loaded
+ * before runs kept them (no copy) shows the tables as they are. */
+static iop_code pin_reference(iop_store *s, long run, iop_error *err)
+{
+    iop_code rc = IOP_OK;
+    for (size_t i = 0; i < N_REFERENCE && rc == IOP_OK; i++) {
+        sqlite3_stmt *st;
+        char *sql = sqlite3_mprintf("SELECT EXISTS (SELECT 1 FROM main.\"%w_runs\""
+                                    " WHERE run_id = %ld)", REFERENCE[i], run);
+        int kept = 0;
+        if (sql && sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
+            kept = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+            sqlite3_finalize(st);
+        }
+        sqlite3_free(sql);
+        if (!kept)
+            continue;
+        char *cols = reference_columns(s, REFERENCE[i]);
+        sql = cols ? sqlite3_mprintf("CREATE TEMP VIEW \"%w\" AS SELECT %s FROM main.\"%w_runs\""
+                                     " WHERE run_id = %ld", REFERENCE[i], cols, REFERENCE[i], run)
+                   : NULL;
+        rc = sql ? iop_store_exec(s, sql, err) : db_error(s, err, "cannot read a reference table");
+        sqlite3_free(sql);
+        sqlite3_free(cols);
+    }
+    return rc;
+}
+
 long iop_store_latest_run(iop_store *s)
 {
     sqlite3_stmt *st;
@@ -383,6 +456,8 @@ iop_code iop_store_pin_run(iop_store *s, long run, iop_error *err)
     for (size_t i = 0; i < nt && rc == IOP_OK; i++)
         if (closed[i])
             rc = copy_indexes(s, t[i].name, err);
+    if (rc == IOP_OK)
+        rc = pin_reference(s, run, err);
     return rc != IOP_OK ? rc : iop_store_exec_views(s, 1, err);
 }
 

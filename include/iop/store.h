@@ -61,6 +61,13 @@ iop_code iop_store_exec_views(iop_store *s, int temp, iop_error *err);
 iop_code iop_store_defer_indexes(iop_store *s, const char *table, char **saved,
                                  iop_error *err);
 
+/*
+ * Copies the reference tables a site may edit (instruments, levels,
+ * settings) into their <table>_runs copies under run: what that load ran
+ * with, which iop_store_pin_run() shows for it.
+ */
+iop_code iop_store_keep_reference(iop_store *s, long run, iop_error *err);
+
 /* The latest load run, 0 when none. */
 long iop_store_latest_run(iop_store *s);
 

@@ -149,6 +149,39 @@ class TestMetricsCommand(unittest.TestCase):
         self.assertEqual(completed("--run", "2"), "2")
         self.assertEqual(completed("--run", "1"), "1")
 
+    def test_run_pins_the_reference_tables(self):
+        """--run N sees instruments (and levels, settings) as load N ran with
+        them: a site's later edit of PHQ-9's norm SD changes the latest
+        figures, not run 1's (an audit rerun gave different numbers)."""
+        def phq9(*extra):
+            rc, out, err = self.metrics("--from", "2026-01-01", "--to", "2026-05-31", *extra)
+            self.assertEqual(rc, 0, err)
+            return {r["metric"]: (r["n"], r["estimate"], r["note"])
+                    for r in csv.DictReader(io.StringIO(out))
+                    if r["metric"] in ("phq9_reliable_improvement", "continuity_14d")}
+        run1 = phq9()
+        self.assertEqual(run1["phq9_reliable_improvement"][:2], ("1", "1"))   # 18 -> 7
+        con = sqlite3.connect(self.db)
+        con.execute("UPDATE instruments SET norm_sd = 50 WHERE name = 'PHQ9'")
+        con.commit()
+        con.close()
+        rc, _, err = load(write_extract(BASE), self.db)        # run 2 keeps the edit
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(phq9()["phq9_reliable_improvement"][:2], ("1", "0"))
+        self.assertEqual(phq9("--run", "2"), phq9())
+        self.assertEqual(phq9("--run", "1"), run1)
+        self.assertEqual(query(self.db, "SELECT run_id, count(*) FROM instruments_runs GROUP BY 1"),
+                         [(1, 7), (2, 7)])
+        self.assertEqual(query(self.db, "SELECT count(DISTINCT run_id) FROM levels_runs"), [(2,)])
+        self.assertEqual(query(self.db, "SELECT value FROM settings_runs WHERE run_id = 1"
+                                        " AND key = 'continuity_window_days'"), [("14",)])
+        # a run loaded before runs kept their reference tables reads them as they are
+        con = sqlite3.connect(self.db)
+        con.execute("DELETE FROM instruments_runs WHERE run_id = 1")
+        con.commit()
+        con.close()
+        self.assertEqual(phq9("--run", "1")["phq9_reliable_improvement"][:2], ("1", "0"))
+
     def test_run_equals_a_database_that_stopped_there(self):
         """`--run 1` after a second load that changed sessions, follow-ups
         and episodes and pruned assessments shows every figure as a database
