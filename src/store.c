@@ -198,8 +198,11 @@ iop_code iop_store_keep_reference(iop_store *s, long run, iop_error *err)
     return rc;
 }
 
-/* TEMP views of the reference tables as load run kept them; a run loaded
- * before runs kept them (no copy) shows the tables as they are. */
+/* TEMP views of the reference tables as load run kept them, for a run
+ * before the latest (the latest reads them as they are, like its input
+ * tables, so that a site's edit shows at once and the workbook's About
+ * calls, which name the run, reproduce it); a run loaded before runs kept
+ * them (no copy) shows the tables as they are. */
 static iop_code pin_reference(iop_store *s, long run, iop_error *err)
 {
     iop_code rc = IOP_OK;
@@ -456,7 +459,7 @@ iop_code iop_store_pin_run(iop_store *s, long run, iop_error *err)
     for (size_t i = 0; i < nt && rc == IOP_OK; i++)
         if (closed[i])
             rc = copy_indexes(s, t[i].name, err);
-    if (rc == IOP_OK)
+    if (rc == IOP_OK && run < latest) /* the latest run reads them as they are */
         rc = pin_reference(s, run, err);
     return rc != IOP_OK ? rc : iop_store_exec_views(s, 1, err);
 }

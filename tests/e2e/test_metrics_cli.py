@@ -170,6 +170,16 @@ class TestMetricsCommand(unittest.TestCase):
         self.assertEqual(phq9()["phq9_reliable_improvement"][:2], ("1", "0"))
         self.assertEqual(phq9("--run", "2"), phq9())
         self.assertEqual(phq9("--run", "1"), run1)
+        # the latest run reads the tables as they are: an edit shows at once
+        con = sqlite3.connect(self.db)
+        con.execute("UPDATE instruments SET norm_sd = 5.5 WHERE name = 'PHQ9'")
+        con.commit()
+        con.close()
+        self.assertEqual(phq9("--run", "2")["phq9_reliable_improvement"][:2], ("1", "1"))
+        con = sqlite3.connect(self.db)
+        con.execute("UPDATE instruments SET norm_sd = 50 WHERE name = 'PHQ9'")
+        con.commit()
+        con.close()
         self.assertEqual(query(self.db, "SELECT run_id, count(*) FROM instruments_runs GROUP BY 1"),
                          [(1, 7), (2, 7)])
         self.assertEqual(query(self.db, "SELECT count(DISTINCT run_id) FROM levels_runs"), [(2,)])
