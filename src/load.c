@@ -479,7 +479,6 @@ static iop_code record_run(loader *L, const char *extract_date, iop_load_result 
         "%ld, %ld, %ld);", L->run, started, finished, extract_date, L->o->dir,
         L->o->options ? L->o->options : "", IOP_VERSION, res->read, res->loaded,
         res->rejected);
-
     char *sql = sqlite3_str_finish(b);
     iop_code rc = sql ? iop_store_exec(&L->store, sql, err)
                       : iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
