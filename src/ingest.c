@@ -311,14 +311,16 @@ static int blank_line(const unsigned char *p, size_t n)
 }
 
 /*
- * Abandons a record whose quote never closed: seek back to the line after
- * its first line (resume, or the end of the first line if that has not
- * been read yet) with a fresh parser.
+ * Rejects the record being read with fault and starts a fresh parser: on
+ * the line after its first line when the record ran over more lines
+ * (resume, its offset), else after the current line. An unclosed quote and
+ * a quote "closed" by an unrelated one lines later both restart so: the
+ * lines the record swallowed are read again.
  */
-static int abandon_quoted(iop_reader *r, long start, uint64_t resume, int nl,
-                          iop_error *err)
+static int restart_record(iop_reader *r, const char *fault, long start, uint64_t resume,
+                          int nl, iop_error *err)
 {
-    set_fault(r, FAULT_QUOTE, (long)r->nfields + 1);
+    set_fault(r, fault, (long)r->nfields + 1);
     if (reinit(r) < 0)
         return iop_error_set(err, IOP_ENOMEM, r->path, start, 0, "out of memory"), -1;
     if (resume) {
@@ -326,6 +328,13 @@ static int abandon_quoted(iop_reader *r, long start, uint64_t resume, int nl,
         return seek_to(r, resume, err);
     }
     return skip_line(r, nl, err) < 0 ? -1 : 0;
+}
+
+/* Abandons a record whose quote never closed. */
+static int abandon_quoted(iop_reader *r, long start, uint64_t resume, int nl,
+                          iop_error *err)
+{
+    return restart_record(r, FAULT_QUOTE, start, resume, nl, err);
 }
 
 static int at_eof(iop_reader *r, iop_record *rec, long start, uint64_t resume,
@@ -367,21 +376,10 @@ int iop_reader_next(iop_reader *r, iop_record *rec, iop_error *err)
         if (!start)
             start = r->line;
         if (csv_parse(&r->csv, p, n, on_field, on_record, r) != n) {
-            set_fault(r, FAULT_SYNTAX, (long)r->nfields + 1);
-            if (resume) {
-                /* The record ran across lines inside a quote that a later,
-                 * unrelated quote closed: a stray quote. Like an unclosed
-                 * one, the record is rejected and reading resumes on the
-                 * line after its first line, so the lines it swallowed are
-                 * read again (each loaded or rejected), not dropped. */
-                if (reinit(r) < 0)
-                    return iop_error_set(err, IOP_ENOMEM, r->path, start, 0, "out of memory"), -1;
-                r->line = start + 1;
-                if (seek_to(r, resume, err) < 0)
-                    return -1;
-            } else if (reinit(r) < 0 || skip_line(r, nl, err) < 0) {
+            /* after more than one line: a stray quote that a later,
+             * unrelated quote closed; the lines it swallowed are read again */
+            if (restart_record(r, FAULT_SYNTAX, start, resume, nl, err) < 0)
                 return -1;
-            }
             r->at_line_start = 1;
             record_finish(r, rec, start);
             return 1;

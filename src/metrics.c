@@ -30,6 +30,14 @@ void iop_rows_release(iop_rows *r)
     memset(r, 0, sizeof *r);
 }
 
+uint64_t iop_hash_bytes(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a, 64 bits */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+    return h;
+}
+
 /* A group's name as a row's label: whole when it fits; else its first
  * bytes (cut between UTF-8 characters), "…" and " #" with 8 hex digits
  * of a hash of the whole name, so that two long names with one beginning
@@ -41,11 +49,9 @@ static void group_label(char *out, size_t size, const char *name)
         memcpy(out, name, len + 1);
         return;
     }
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)name[i]) * 16777619u;
     char tail[24];
-    int nt = snprintf(tail, sizeof tail, "\u2026 #%08x", (unsigned)h);
+    int nt = snprintf(tail, sizeof tail, "\u2026 #%08x",
+                      (unsigned)(iop_hash_bytes(name, len) & 0xffffffffu));
     size_t keep = size - 1 - (size_t)nt;
     while (keep > 0 && ((unsigned char)name[keep] & 0xC0) == 0x80)
         keep--;

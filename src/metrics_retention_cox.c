@@ -18,7 +18,6 @@
  * the reference (and why a figure is missing). Computed once per run,
  * for the whole cohort, whatever --by says.
  */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,17 +118,9 @@ static void factor_release(factor *f)
     memset(f, 0, sizeof *f);
 }
 
-static size_t hash_bytes(const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603u; /* FNV-1a, 64 bits */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-    return (size_t)h;
-}
-
 static size_t *factor_find(const factor *f, const char *s, size_t len)
 {
-    size_t i = hash_bytes(s, len) & (f->n_slot - 1);
+    size_t i = (size_t)iop_hash_bytes(s, len) & (f->n_slot - 1);
     while (f->slot[i]) {
         size_t v = f->slot[i] - 1;
         if (f->len[v] == len && memcmp(f->name[v], s, len) == 0)

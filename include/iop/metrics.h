@@ -29,6 +29,7 @@
 #define IOP_METRICS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sqlite3.h>
 
@@ -214,6 +215,10 @@ iop_code iop_mctx_episodes(const iop_mctx *seg, const char *sql, const char *ins
  * st ("" for NULL); false when out of memory. For the builds that add up
  * rows episode by episode in C. */
 bool iop_column_dup(char **dst, sqlite3_stmt *st, int j);
+/* FNV-1a (64 bits) of len bytes: for hash tables and short labels, not
+ * for security. */
+uint64_t iop_hash_bytes(const char *s, size_t len);
+
 /* Sets err to "out of memory" and returns IOP_ENOMEM. */
 iop_code iop_metrics_nomem(iop_error *err);
 
