@@ -211,3 +211,11 @@ CREATE INDEX IF NOT EXISTS drug_screens_episode_cover
     ON drug_screens (episode_id, collected_on, result);
 CREATE INDEX IF NOT EXISTS followups_episode ON followups (episode_id, contacted_on);
 CREATE INDEX IF NOT EXISTS rejects_run ON rejects (run_id, file);
+
+-- The load's copy of the metrics' `facts` table (episode_core with
+-- end_date; docs/schema.md, "facts"): main.facts is written by each load,
+-- and this row says which run wrote it from which SQL. Triggers on
+-- episodes, clients and levels delete the row when a site edits them
+-- after the load; the metrics then build `facts` for themselves.
+CREATE TABLE IF NOT EXISTS facts_state (
+    run_id INTEGER NOT NULL, recipe TEXT NOT NULL);

@@ -484,7 +484,11 @@ static iop_code record_run(loader *L, const char *extract_date, iop_load_result 
                       : iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
     sqlite3_free(sql);
     /* the reference tables this run was loaded (and is reported) with */
-    return rc == IOP_OK ? iop_store_keep_reference(&L->store, L->run, err) : rc;
+    if (rc == IOP_OK)
+        rc = iop_store_keep_reference(&L->store, L->run, err);
+    /* the metrics' episode table, built once here instead of by each
+     * process that reads the run (docs/schema.md, "facts") */
+    return rc == IOP_OK ? iop_store_refresh_facts(&L->store, L->run, err) : rc;
 }
 
 static iop_code extract_day(const iop_load_opts *o, loader *L, char date[11],
@@ -515,6 +519,7 @@ static iop_code load_all(loader *L, const char *date, iop_load_result *res,
     iop_code rc;
 
     if ((rc = iop_store_migrate(&L->store, err)) != IOP_OK ||
+        (rc = iop_store_drop_facts_triggers(&L->store, err)) != IOP_OK ||
         (rc = iop_store_instruments(&L->store, &L->vctx, err)) != IOP_OK ||
         (rc = prepare(L, err)) != IOP_OK)
         return rc;

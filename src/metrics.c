@@ -9,6 +9,7 @@
 
 #include "iop/date.h"
 #include "iop/stats.h"
+#include "iop/store.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -547,40 +548,54 @@ iop_code iop_mctx_segments(const iop_mctx *c, const char *table, const char *cre
 
 /* The derived view episode_core (episode_facts without the links to the
  * previous and next episode, which no section reads and which cost most
- * of that view's time) is computed into a TEMP table `facts`, which every
- * section reads. It depends only on the database (and the pinned run), not
- * on the period, level or dimension, so a connection makes it once: the
- * monthly workbook's many runs share it. The TEMP schema gets 64 MiB of page cache (SQLite's
- * default is 2 MiB, per schema): measured on 10M sessions, the sections'
- * lookups into `facts` otherwise reread its pages from the file
- * millions of times. The rows are written in each client's order of
- * episodes (admit date, more intensive first, episode_id), so a rowid is
- * that position and an episode's neighbours are one rowid away
- * (metrics_continuity.c). There is no index on the discharge date: a
- * query for discharges in a range also states the range of end_date
- * (the discharge date, or 9999-12-31 while open), which the discharge
- * range implies, so it reads facts_end; an index that leads with the
- * level costs 0.2 s to sort on 218,288 episodes. */
+ * of that view's time) as a table `facts`, which every section reads. It
+ * depends only on the database (and the pinned run), not on the period,
+ * level or dimension. Each load writes it into main for its run
+ * (iop_store_refresh_facts: 1.3 s of work on 10M sessions that a process
+ * no longer pays); a connection that cannot use that copy (pinned to an
+ * earlier run, a site's edit of episodes, clients or levels since the
+ * load, a database loaded by an older build) makes it once as a TEMP
+ * table of the same name, which shadows main's: the monthly workbook's
+ * many runs share it. The schema that holds facts gets the larger page
+ * cache: 64 MiB for TEMP (SQLite's default is 2 MiB, per schema), or 48
+ * MiB for main, TEMP keeping 32 MiB for the sections' segments (measured
+ * on 10M sessions: the sections' lookups into `facts` otherwise reread its
+ * pages from the file millions of times; the workbook took 17.5 s with
+ * these sizes, 20-21 s with main's 16 MiB, and 212 MiB of memory with 64
+ * MiB for each). The rows are written
+ * in each client's order of episodes (admit date, more intensive first,
+ * episode_id), so a rowid is that position and an episode's neighbours
+ * are one rowid away (metrics_continuity.c). There is no index on the
+ * discharge date: a query for discharges in a range also states the range
+ * of end_date (the discharge date, or 9999-12-31 while open), which the
+ * discharge range implies, so it reads facts_end; an index that leads with
+ * the level costs 0.2 s to sort on 218,288 episodes. */
 static iop_code make_facts(const iop_mctx *c, iop_error *err)
 {
-    static const char sql[] =
-        "PRAGMA temp.cache_size = -65536;"
-        "DROP TABLE IF EXISTS temp.facts;"
-        "CREATE TEMP TABLE facts AS SELECT e.*,"
-        " coalesce(e.discharge_date, '9999-12-31') AS end_date FROM episode_core AS e"
-        " ORDER BY e.client_id, e.admit_date, e.intensity DESC, e.episode_id;"
-        "CREATE INDEX temp.facts_level ON facts (level_of_care, admit_date);"
-        "CREATE INDEX temp.facts_end ON facts (level_of_care, end_date, admit_date);"
-        "CREATE INDEX temp.facts_client ON facts (client_id, admit_date);"
-        "CREATE UNIQUE INDEX temp.facts_id ON facts (episode_id);";
     bool hit;
     iop_code rc = iop_mctx_cached(c, "facts", false, &hit, err);
 
     if (rc != IOP_OK || hit)
         return rc;
-    if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return iop_mctx_fail(c, err);
-    return iop_mctx_cache_keep(c, "facts", false, err);
+    if (iop_store_facts_current(c->db)) {
+        if (sqlite3_exec(c->db, "PRAGMA temp.cache_size = -32768;"
+                         "PRAGMA main.cache_size = -49152;"
+                         "DROP TABLE IF EXISTS temp.facts;", NULL, NULL, NULL) != SQLITE_OK)
+            return iop_mctx_fail(c, err);
+        return iop_mctx_cache_keep(c, "facts", false, err);
+    }
+    char *sql = sqlite3_mprintf("PRAGMA temp.cache_size = -65536;"
+                                "DROP TABLE IF EXISTS temp.facts;"
+                                "CREATE TEMP TABLE facts AS %s;", iop_facts_select);
+    char *idx = sqlite3_mprintf(iop_facts_indexes, "temp.", "temp.", "temp.", "temp.");
+    if (!sql || !idx)
+        rc = iop_metrics_nomem(err);
+    else if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+             sqlite3_exec(c->db, idx, NULL, NULL, NULL) != SQLITE_OK)
+        rc = iop_mctx_fail(c, err);
+    sqlite3_free(sql);
+    sqlite3_free(idx);
+    return rc == IOP_OK ? iop_mctx_cache_keep(c, "facts", false, err) : rc;
 }
 
 /* With IOPSTAT_TRACE=2, also every statement's milliseconds and its

@@ -15,6 +15,8 @@
 #ifndef IOP_STORE_H
 #define IOP_STORE_H
 
+#include <stdbool.h>
+
 #include <sqlite3.h>
 
 #include "iop/error.h"
@@ -67,6 +69,35 @@ iop_code iop_store_defer_indexes(iop_store *s, const char *table, char **saved,
  * with, which iop_store_pin_run() shows for it.
  */
 iop_code iop_store_keep_reference(iop_store *s, long run, iop_error *err);
+
+/*
+ * `facts`: episode_core with end_date (the discharge date, or 9999-12-31
+ * while open), in each client's order of episodes, and its indexes; the
+ * table every metric reads (metrics.c). A load writes it into main for
+ * its run (iop_store_refresh_facts); a connection that cannot use that
+ * copy builds it as a TEMP table, which shadows main's. indexes is a
+ * format with one %s, the schema ("main." or "temp.").
+ */
+extern const char iop_facts_select[];
+extern const char iop_facts_indexes[];
+
+/*
+ * Writes main.facts and its indexes for load run `run`, and the triggers
+ * that void it (main.facts_state) when a site edits episodes, clients or
+ * levels afterwards. Called by the load, inside its transaction; the load
+ * first drops the triggers (iop_store_drop_facts_triggers) so that its
+ * own writes do not fire them row by row.
+ */
+iop_code iop_store_refresh_facts(iop_store *s, long run, iop_error *err);
+iop_code iop_store_drop_facts_triggers(iop_store *s, iop_error *err);
+
+/*
+ * Whether main.facts holds what a TEMP build would on db now: written by
+ * the latest load, the connection sees that run (not pinned to an earlier
+ * one), nothing voided it since, and it was built from this build's SQL
+ * (the views' text and iop_facts_select). false on any error.
+ */
+bool iop_store_facts_current(sqlite3 *db);
 
 /* The latest load run, 0 when none. */
 long iop_store_latest_run(iop_store *s);

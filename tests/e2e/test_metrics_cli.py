@@ -251,6 +251,96 @@ class TestMetricsCommand(unittest.TestCase):
         self.assertNotEqual(latest, want)
         self.assertEqual(run("metrics", "--db", both, "--run", "2", *args)[1], latest)
 
+    def test_load_writes_facts_for_its_run(self):
+        """Each load writes `facts` (docs/schema.md) for its run, and the
+        metrics read it: the same bytes as a connection that builds it
+        itself. An edit of episodes, clients or levels after the load
+        voids it, and the figures follow the edit; the next load writes it
+        again. A run pinned before the latest never reads it."""
+        x, db = os.path.join(self.tmp, "x"), os.path.join(self.tmp, "f.db")
+        rc, _, err = run("generate", "--clients", "150", "--months", "12", "--seed", "4",
+                         "--end", "2026-05-31", "-o", x)
+        self.assertEqual(rc, 0, err)
+        rc, _, err = load(x, db)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(query(db, "SELECT run_id FROM facts_state"), [(1,)])
+        self.assertEqual(query(db, "SELECT count(*) FROM facts"),
+                         query(db, "SELECT count(*) FROM episodes"))
+        args = ("--from", "2025-12-01", "--to", "2026-05-31", "--by", "program")
+
+        def figures(path=db, *extra):
+            rc, out, err = run("metrics", "--db", path, *extra, *args)
+            self.assertEqual(rc, 0, err)
+            return out
+
+        def built_by_itself():
+            """The figures of a copy of db without main.facts."""
+            copy = os.path.join(self.tmp, "copy.db")
+            shutil.copyfile(db, copy)
+            con = sqlite3.connect(copy)
+            con.execute("DROP TABLE facts")
+            con.commit()
+            con.close()
+            return figures(copy)
+
+        def edit(sql):
+            con = sqlite3.connect(db)
+            con.execute(sql)
+            con.commit()
+            con.close()
+
+        want = figures()
+        self.assertEqual(want, built_by_itself())
+        self.assertEqual(figures(db, "--run", "1"), want)
+        # the figures come from main.facts: a change to it alone shows
+        edit("UPDATE facts SET discharge_reason = 'completed' WHERE discharge_reason IS NOT NULL")
+        tampered = figures()
+        self.assertNotEqual(tampered, want)
+        self.assertEqual(want, built_by_itself())
+        # an edit of an input voids it; the figures follow the edit
+        edit("UPDATE levels SET intensity = intensity WHERE code = '2.1'")
+        self.assertEqual(query(db, "SELECT count(*) FROM facts_state"), [(0,)])
+        self.assertEqual(figures(), want)
+        edit("UPDATE episodes SET discharge_reason = 'completed'"
+             " WHERE discharge_reason = 'dropped_out' AND discharge_date >= '2026-03-01'")
+        edited = figures()
+        self.assertNotEqual(edited, want)
+        self.assertEqual(edited, built_by_itself())
+        # the next load writes it again, with its run (and undoes the edit)
+        rc, _, err = load(x, db)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(query(db, "SELECT run_id FROM facts_state"), [(2,)])
+        self.assertEqual(figures(), want)
+        # every trigger: each kind of edit of each input voids the row
+        recipe = query(db, "SELECT recipe FROM facts_state")[0][0]
+        for sql in ("UPDATE clients SET sex = sex WHERE client_id = (SELECT min(client_id) FROM clients)",
+                    "INSERT INTO clients SELECT 'zz' || client_id, birth_year, sex, race, ethnicity,"
+                    " primary_substance, co_occurring, referral_source, payer, valid_from_run"
+                    " FROM clients LIMIT 1",
+                    "DELETE FROM clients WHERE client_id LIKE 'zz%'",
+                    "INSERT INTO episodes SELECT 'zz' || episode_id, client_id, level_of_care,"
+                    " admit_date, site, program, discharge_date, discharge_reason, counselor_id,"
+                    " referral_date, moud, valid_from_run FROM episodes LIMIT 1",
+                    "UPDATE episodes SET moud = moud WHERE episode_id LIKE 'zz%'",
+                    "DELETE FROM episodes WHERE episode_id LIKE 'zz%'",
+                    "INSERT INTO levels VALUES ('9.9', 9.9, 0, 9.9, 'test')",
+                    "UPDATE levels SET label = label WHERE code = '9.9'",
+                    "DELETE FROM levels WHERE code = '9.9'"):
+            con = sqlite3.connect(db)
+            con.execute("INSERT INTO facts_state VALUES (2, ?)", (recipe,))
+            con.commit()
+            con.close()
+            edit(sql)
+            self.assertEqual(query(db, "SELECT count(*) FROM facts_state"), [(0,)], sql)
+        self.assertEqual(figures(), want)
+        rc, _, err = load(x, db)
+        self.assertEqual(rc, 0, err)
+        # run 2 pinned (before the latest, 3) builds its own: tampering with
+        # main.facts does not reach it
+        edit("UPDATE facts SET discharge_reason = 'completed' WHERE discharge_reason IS NOT NULL")
+        self.assertEqual(figures(db, "--run", "2"), want)
+        self.assertEqual(figures(db, "--run", "3"), tampered)
+
     def test_empty_period_says_no_data(self):
         rc, out, err = self.metrics("--from", "2020-01-01", "--to", "2020-12-31")
         self.assertEqual(rc, 0, err)
