@@ -11,6 +11,7 @@
 #include "iop/stats.h"
 #include "iop/store.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 /* The sections, in the order of metrics.md (metrics_sections.c). */
 extern const iop_section *const iop_sections[];
+extern const unsigned char iop_section_lane[];
 
 void iop_rows_init(iop_rows *r)
 {
@@ -273,7 +275,7 @@ static iop_code list_groups(const iop_mctx *c, char ***out, size_t *n, iop_error
  * the tool for finding where a slow run spends its time. */
 static void trace(const char *step)
 {
-    static double last;
+    static _Thread_local double last;
     struct timespec ts;
     double now;
 
@@ -557,12 +559,16 @@ iop_code iop_mctx_segments(const iop_mctx *c, const char *table, const char *cre
  * load, a database loaded by an older build) makes it once as a TEMP
  * table of the same name, which shadows main's: the monthly workbook's
  * many runs share it. The schema that holds facts gets the larger page
- * cache: 64 MiB for TEMP (SQLite's default is 2 MiB, per schema), or 48
- * MiB for main, TEMP keeping 32 MiB for the sections' segments (measured
- * on 10M sessions: the sections' lookups into `facts` otherwise reread its
- * pages from the file millions of times; the workbook took 17.5 s with
- * these sizes, 20-21 s with main's 16 MiB, and 212 MiB of memory with 64
- * MiB for each). The rows are written
+ * cache (SQLite's default is 2 MiB per schema): measured on 10M sessions,
+ * the sections' lookups into `facts` otherwise reread its pages from the
+ * file millions of times. A TEMP facts gets 64 MiB. With main's, a lone
+ * connection (lane -1) gives main 48 MiB and TEMP 32 MiB for the
+ * sections' segments; of two (iop_mctx.db2), lane 0, whose sections look
+ * episodes up, 32 MiB and 8 MiB, and lane 1, whose sections build month
+ * segments from the sessions, 16 MiB and 32 MiB: the workbook took 9.9 s
+ * and 184 MiB so, 9.3 s and 217 MiB with 48 MiB for lane 0's main, 10.5 s
+ * and 176 MiB with 8 and 32 MiB for both (and a month by program 1.3 s,
+ * 1.1 s, 1.5-1.8 s). The rows are written
  * in each client's order of episodes (admit date, more intensive first,
  * episode_id), so a rowid is that position and an episode's neighbours
  * are one rowid away (metrics_continuity.c). There is no index on the
@@ -570,17 +576,21 @@ iop_code iop_mctx_segments(const iop_mctx *c, const char *table, const char *cre
  * of end_date (the discharge date, or 9999-12-31 while open), which the
  * discharge range implies, so it reads facts_end; an index that leads with
  * the level costs 0.2 s to sort on 218,288 episodes. */
-static iop_code make_facts(const iop_mctx *c, iop_error *err)
+static iop_code make_facts(const iop_mctx *c, int lane, iop_error *err)
 {
+    static const char *const caches[3] = {
+        "PRAGMA temp.cache_size = -32768; PRAGMA main.cache_size = -49152;",
+        "PRAGMA temp.cache_size = -8192; PRAGMA main.cache_size = -32768;",
+        "PRAGMA temp.cache_size = -32768; PRAGMA main.cache_size = -16384;",
+    };
     bool hit;
     iop_code rc = iop_mctx_cached(c, "facts", false, &hit, err);
 
     if (rc != IOP_OK || hit)
         return rc;
     if (iop_store_facts_current(c->db)) {
-        if (sqlite3_exec(c->db, "PRAGMA temp.cache_size = -32768;"
-                         "PRAGMA main.cache_size = -49152;"
-                         "DROP TABLE IF EXISTS temp.facts;", NULL, NULL, NULL) != SQLITE_OK)
+        if (sqlite3_exec(c->db, caches[lane + 1], NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(c->db, "DROP TABLE IF EXISTS temp.facts", NULL, NULL, NULL) != SQLITE_OK)
             return iop_mctx_fail(c, err);
         return iop_mctx_cache_keep(c, "facts", false, err);
     }
@@ -655,38 +665,191 @@ static iop_code check_names(const iop_section *sec, const iop_rows *rows, size_t
     return IOP_OK;
 }
 
-iop_code iop_metrics_run(const iop_mctx *c, iop_rows *rows, iop_error *err)
+/* Runs section sec for the whole and each group, appending to rows. */
+static iop_code run_section(const iop_mctx *c, const iop_section *sec, char **groups,
+                            size_t ngroups, iop_rows *rows, iop_error *err)
 {
-    char **groups = NULL;
-    size_t ngroups = 0;
-    iop_code rc;
+    size_t first = rows->n;
+    iop_code rc = sec->figures(c, NULL, rows, err);
+
+    for (size_t g = 0; g < ngroups && rc == IOP_OK; g++)
+        rc = sec->figures(c, groups[g], rows, err);
+    if (rc == IOP_OK && c->by && sec->tests)
+        rc = sec->tests(c, rows, err);
+    if (rc == IOP_OK)
+        rc = check_names(sec, rows, first, err);
+    trace(sec->name);
+    return rc;
+}
+
+/* One lane's work in a two-connection run of n calls: its sections of
+ * each call in turn, each into its own rows (part[call * IOP_MAX_SECTIONS
+ * + section]), stopping at its first error. */
+typedef struct lane {
+    const iop_mctx *cs;        /* the calls */
+    size_t n;
+    int lane;
+    iop_rows *part;            /* shared by the lanes; each writes its own */
+    iop_code *rc;
+    iop_error *err;
+} lane;
+
+static void set_profile(sqlite3 *db)
+{
     const char *tr = getenv("IOPSTAT_TRACE");
-
     if (tr && atoi(tr) >= 2)
-        sqlite3_trace_v2(c->db, SQLITE_TRACE_PROFILE, profile, NULL);
-    trace(NULL);
-    rc = make_facts(c, err);
-    trace("facts");
-    if (rc == IOP_OK && c->by)
-        rc = list_groups(c, &groups, &ngroups, err);
+        sqlite3_trace_v2(db, SQLITE_TRACE_PROFILE, profile, NULL);
+}
 
-    trace(NULL);
-    for (size_t s = 0; iop_sections[s] && rc == IOP_OK; s++) {
-        const iop_section *sec = iop_sections[s];
-        size_t first = rows->n;
-        if (!wanted(c, sec))
+/* Lane L's sections of one call, on the lane's connection. */
+static iop_code lane_call(lane *L, size_t i)
+{
+    iop_mctx c = L->cs[i];
+    char **groups = NULL;
+    size_t ngroups = 0, base = i * IOP_MAX_SECTIONS;
+    iop_code rc = IOP_OK;
+    bool ready = false;
+
+    c.db = L->lane ? L->cs[i].db2 : L->cs[i].db;
+    c.db2 = NULL;
+    for (size_t s = 0; iop_sections[s]; s++) {
+        if (iop_section_lane[s] != L->lane || !wanted(&c, iop_sections[s]))
             continue;
-        rc = sec->figures(c, NULL, rows, err);
-        for (size_t g = 0; g < ngroups && rc == IOP_OK; g++)
-            rc = sec->figures(c, groups[g], rows, err);
-        if (rc == IOP_OK && c->by && sec->tests)
-            rc = sec->tests(c, rows, err);
+        if (!ready) { /* facts (the load's copy, or built once) and the groups */
+            trace(NULL);
+            rc = make_facts(&c, L->lane, &L->err[base + s]);
+            trace("facts");
+            if (rc == IOP_OK && c.by)
+                rc = list_groups(&c, &groups, &ngroups, &L->err[base + s]);
+            trace(NULL);
+            ready = true;
+        }
         if (rc == IOP_OK)
-            rc = check_names(sec, rows, first, err);
-        trace(sec->name);
+            rc = run_section(&c, iop_sections[s], groups, ngroups, &L->part[base + s],
+                             &L->err[base + s]);
+        if (rc != IOP_OK) {
+            L->rc[base + s] = rc;
+            break;
+        }
     }
     for (size_t g = 0; g < ngroups; g++)
         free(groups[g]);
     free(groups);
     return rc;
+}
+
+static void *run_lane(void *arg)
+{
+    lane *L = arg;
+    if (L->n)
+        set_profile(L->lane ? L->cs[0].db2 : L->cs[0].db);
+    for (size_t i = 0; i < L->n && lane_call(L, i) == IOP_OK; i++)
+        ;
+    return NULL;
+}
+
+/* Appends src's rows to dst. */
+static bool rows_append(iop_rows *dst, const iop_rows *src)
+{
+    if (dst->n + src->n > dst->cap) {
+        size_t cap = dst->cap ? dst->cap : 256;
+        while (cap < dst->n + src->n)
+            cap *= 2;
+        iop_row *v = realloc(dst->v, cap * sizeof *v);
+        if (!v)
+            return false;
+        dst->v = v;
+        dst->cap = cap;
+    }
+    if (src->n)
+        memcpy(dst->v + dst->n, src->v, src->n * sizeof *src->v);
+    dst->n += src->n;
+    return true;
+}
+
+/* The calls on two connections (db and db2), lane 1 in a second thread:
+ * each lane runs its sections of every call in turn, with no wait between
+ * calls, and the rows are gathered per call in the sections' order. The
+ * error is the first failing section's, in the order of the calls and the
+ * sections, as on one connection. */
+static iop_code run_two(const iop_mctx *cs, size_t n, iop_rows *rows, iop_error *err)
+{
+    size_t np = n * IOP_MAX_SECTIONS;
+    iop_rows *part = calloc(np, sizeof *part);
+    iop_code *prc = calloc(np, sizeof *prc);
+    iop_error *perr = calloc(np, sizeof *perr);
+    lane L[2];
+    pthread_t th;
+    iop_code rc = IOP_OK;
+
+    if (!part || !prc || !perr) {
+        free(part);
+        free(prc);
+        free(perr);
+        return iop_metrics_nomem(err);
+    }
+    for (int k = 0; k < 2; k++)
+        L[k] = (lane){.cs = cs, .n = n, .lane = k, .part = part, .rc = prc, .err = perr};
+    bool threaded = pthread_create(&th, NULL, run_lane, &L[1]) == 0;
+    run_lane(&L[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        run_lane(&L[1]); /* no second thread: the same work, in turn */
+    for (size_t i = 0; i < n && rc == IOP_OK; i++) {
+        for (size_t s = 0; iop_sections[s] && rc == IOP_OK; s++) {
+            size_t k = i * IOP_MAX_SECTIONS + s;
+            if (prc[k] != IOP_OK) {
+                *err = perr[k];
+                rc = prc[k];
+            } else if (!rows_append(&rows[i], &part[k])) {
+                rc = iop_metrics_nomem(err);
+            }
+        }
+    }
+    for (size_t k = 0; k < np; k++)
+        iop_rows_release(&part[k]);
+    free(part);
+    free(prc);
+    free(perr);
+    return rc;
+}
+
+/* One call on one connection. */
+static iop_code run_one(const iop_mctx *c, iop_rows *rows, iop_error *err)
+{
+    char **groups = NULL;
+    size_t ngroups = 0;
+    iop_code rc;
+
+    set_profile(c->db);
+    trace(NULL);
+    rc = make_facts(c, -1, err);
+    trace("facts");
+    if (rc == IOP_OK && c->by)
+        rc = list_groups(c, &groups, &ngroups, err);
+    trace(NULL);
+    for (size_t s = 0; iop_sections[s] && rc == IOP_OK; s++)
+        if (wanted(c, iop_sections[s]))
+            rc = run_section(c, iop_sections[s], groups, ngroups, rows, err);
+    for (size_t g = 0; g < ngroups; g++)
+        free(groups[g]);
+    free(groups);
+    return rc;
+}
+
+iop_code iop_metrics_run_many(const iop_mctx *cs, size_t n, iop_rows *rows, iop_error *err)
+{
+    iop_code rc = IOP_OK;
+
+    if (n && cs[0].db2)
+        return run_two(cs, n, rows, err);
+    for (size_t i = 0; i < n && rc == IOP_OK; i++)
+        rc = run_one(&cs[i], &rows[i], err);
+    return rc;
+}
+
+iop_code iop_metrics_run(const iop_mctx *c, iop_rows *rows, iop_error *err)
+{
+    return iop_metrics_run_many(c, 1, rows, err);
 }

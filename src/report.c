@@ -160,24 +160,35 @@ static void keep_overall(iop_rows *rows)
 
 static iop_code run_calls(iop_rctx *r, iop_error *err)
 {
-    for (size_t i = 0; i < r->ncalls; i++) {
+    static const char *const none[] = {NULL};
+    iop_mctx *ms = calloc(r->ncalls ? r->ncalls : 1, sizeof *ms);
+    iop_rows *rows = calloc(r->ncalls ? r->ncalls : 1, sizeof *rows);
+    iop_code rc = ms && rows ? IOP_OK : iop_error_set(err, IOP_ENOMEM, NULL, 0, 0, "out of memory");
+
+    for (size_t i = 0; i < r->ncalls && rc == IOP_OK; i++) {
         iop_rcall *c = &r->calls[i];
-        static const char *const none[] = {NULL};
-        iop_mctx m = {.db = r->db, .from = c->from, .to = c->to, .level = r->o->level,
-                      .want = c->want_all ? NULL : c->nwant ? c->want : none};
-        memcpy(m.from_s, c->from_s, sizeof m.from_s);
-        memcpy(m.to_s, c->to_s, sizeof m.to_s);
+        iop_mctx *m = &ms[i];
+        *m = (iop_mctx){.db = r->db, .db2 = r->db2, .from = c->from, .to = c->to,
+                        .level = r->o->level,
+                        .want = c->want_all ? NULL : c->nwant ? c->want : none};
+        memcpy(m->from_s, c->from_s, sizeof m->from_s);
+        memcpy(m->to_s, c->to_s, sizeof m->to_s);
         if (c->by[0]) {
-            m.by = c->by;
-            m.by_expr = iop_metrics_dimension(c->by);
+            m->by = c->by;
+            m->by_expr = iop_metrics_dimension(c->by);
         }
-        iop_code rc = iop_metrics_run(&m, &c->rows, err);
-        if (rc != IOP_OK)
-            return rc;
-        if (!c->keep_all)
-            keep_overall(&c->rows);
+        rows[i] = c->rows;
     }
-    return IOP_OK;
+    if (rc == IOP_OK)
+        rc = iop_metrics_run_many(ms, r->ncalls, rows, err);
+    for (size_t i = 0; ms && rows && i < r->ncalls; i++) {
+        r->calls[i].rows = rows[i];
+        if (rc == IOP_OK && !r->calls[i].keep_all)
+            keep_overall(&r->calls[i].rows);
+    }
+    free(ms);
+    free(rows);
+    return rc;
 }
 
 /* The calls of the section sheets: one per metric line's window and by. */
@@ -393,6 +404,28 @@ static iop_code probe_output(const char *tmp, const char *path, iop_error *err)
     return IOP_OK;
 }
 
+/* The calls run on two connections (iop_mctx.db2): the second is opened
+ * like the first, and closed once they are done, before the rendering.
+ * They run on one, with the same figures, when the metrics cannot read the
+ * load's `facts` (each connection would build its own, in twice the
+ * memory: docs/metrics.md), when the second cannot be opened, or when a
+ * load committed in between. */
+static iop_code run_calls_two(iop_rctx *r, iop_error *err)
+{
+    iop_store s2;
+    iop_error ignored;
+    long run2;
+
+    iop_error_clear(&ignored);
+    if (!iop_store_facts_current(r->db) || open_db(&s2, r->o, &run2, &ignored) != IOP_OK)
+        return run_calls(r, err);
+    r->db2 = run2 == r->run ? s2.db : NULL;
+    iop_code rc = run_calls(r, err);
+    r->db2 = NULL;
+    iop_store_close(&s2);
+    return rc;
+}
+
 static iop_code prepare(iop_rctx *r, iop_rdef *def, iop_store *s, const char *tmp,
                         const char *path, iop_error *err)
 {
@@ -414,7 +447,7 @@ static iop_code prepare(iop_rctx *r, iop_rdef *def, iop_store *s, const char *tm
     r->db = s->db;
     if ((rc = describe(r, err)) == IOP_OK && (rc = plan_sections(r, def, err)) == IOP_OK &&
         (rc = probe_output(tmp, path, err)) == IOP_OK)
-        rc = run_calls(r, err);
+        rc = run_calls_two(r, err);
     return rc;
 }
 

@@ -157,6 +157,7 @@ typedef struct iop_rctx {
     const iop_report_opts *o;
     const iop_rdef *def;
     sqlite3 *db;
+    sqlite3 *db2;                /* a second connection for the calls, or NULL */
     lxw_workbook *wb;
     iop_rfmts f;
     long run;                    /* the pinned (or latest) run */

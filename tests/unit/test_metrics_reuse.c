@@ -4,8 +4,10 @@
  * share one connection) equal those of a fresh connection, value for
  * value: a period made of months that earlier calls built, after calls
  * with other dimensions, a partial period and a call that wanted only
- * some metrics. Also: a month whose build fails is rolled back, and a
- * build's errors are reported as what they are.
+ * some metrics. Calls on two connections (iop_mctx.db2) equal calls on
+ * one, and report the first error in the calls' order. Also: a month
+ * whose build fails is rolled back, and a build's errors are reported as
+ * what they are.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -165,6 +167,108 @@ static void test_cached_months_equal_a_fresh_connection(void **state)
     iop_store_close(&a);
 }
 
+/* The calls of a workbook in small: months without a dimension, one by
+ * program, one wanting some metrics, a partial period by site. */
+static const struct { const char *from, *to, *by; } MANY[] = {
+    {"2026-07-01", "2026-07-31", NULL},
+    {"2026-08-01", "2026-08-31", NULL},
+    {"2026-09-01", "2026-09-30", "program"},
+    {"2026-07-01", "2026-09-30", NULL},
+    {"2026-08-10", "2026-09-20", "site"},
+};
+#define NMANY (sizeof MANY / sizeof MANY[0])
+
+static void many_calls(iop_mctx *cs, sqlite3 *db1, sqlite3 *db2)
+{
+    static const char *const some[] = {"attendance_rate", "uds_negative", "phq9_change",
+                                       "completion_rate", NULL};
+    for (size_t i = 0; i < NMANY; i++) {
+        cs[i] = (iop_mctx){.db = db1, .db2 = db2, .level = "2.1",
+                           .want = i == 1 ? some : NULL, .by = MANY[i].by,
+                           .by_expr = MANY[i].by ? iop_metrics_dimension(MANY[i].by) : NULL};
+        assert_true(iop_date_parse(MANY[i].from, 10, &cs[i].from));
+        assert_true(iop_date_parse(MANY[i].to, 10, &cs[i].to));
+        snprintf(cs[i].from_s, sizeof cs[i].from_s, "%s", MANY[i].from);
+        snprintf(cs[i].to_s, sizeof cs[i].to_s, "%s", MANY[i].to);
+    }
+}
+
+/* Calls on two connections (each lane's sections of every call in a
+ * thread of its own) give, call for call, the rows of one connection:
+ * the same rows in the same order, doubles bit for bit. */
+static void test_two_connections_equal_one(void **state)
+{
+    iop_store a, b, one;
+    iop_mctx cs[NMANY], solo[NMANY];
+    iop_rows two[NMANY], ref[NMANY];
+    iop_error err;
+
+    (void)state;
+    assert_int_equal(iop_store_open(&a, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    assert_int_equal(iop_store_open(&b, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    assert_int_equal(iop_store_open(&one, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    many_calls(cs, a.db, b.db);
+    many_calls(solo, one.db, NULL);
+    for (size_t i = 0; i < NMANY; i++) {
+        iop_rows_init(&two[i]);
+        iop_rows_init(&ref[i]);
+    }
+    assert_int_equal(iop_metrics_run_many(cs, NMANY, two, &err), IOP_OK);
+    assert_int_equal(iop_metrics_run_many(solo, NMANY, ref, &err), IOP_OK);
+    for (size_t i = 0; i < NMANY; i++) {
+        assert_true(two[i].n > 10);
+        assert_same_rows(&two[i], &ref[i]);
+        iop_rows_release(&two[i]);
+        iop_rows_release(&ref[i]);
+    }
+    iop_store_close(&a);
+    iop_store_close(&b);
+    iop_store_close(&one);
+}
+
+/* An error on either connection is the run's, and it is the first in the
+ * order of the calls and sections, as on one connection: drug screens
+ * (lane 1) fail in the first call, outcomes (lane 0) in the second. */
+static void test_two_connections_first_error(void **state)
+{
+    static const char *const screens[] = {"uds_negative", NULL};
+    static const char *const outcomes[] = {"phq9_change", NULL};
+    iop_store a, b;
+    iop_mctx cs[NMANY];
+    iop_rows rows[NMANY];
+    iop_error err;
+
+    (void)state;
+    assert_int_equal(iop_store_open(&a, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    assert_int_equal(iop_store_open(&b, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    assert_int_equal(sqlite3_exec(a.db, "CREATE TEMP VIEW assessments AS SELECT 1 AS x",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(b.db, "CREATE TEMP VIEW drug_screens AS SELECT 1 AS x",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    many_calls(cs, a.db, b.db);
+    for (size_t i = 0; i < NMANY; i++) {
+        cs[i].want = i == 0 ? screens : outcomes;
+        iop_rows_init(&rows[i]);
+    }
+    iop_error_clear(&err);
+    assert_int_equal(iop_metrics_run_many(cs, NMANY, rows, &err), IOP_EIO);
+    assert_string_equal(err.message, "database error: no such column: d.collected_on");
+    /* the other way round: outcomes first */
+    cs[0].want = outcomes;
+    cs[1].want = screens;
+    for (size_t i = 0; i < NMANY; i++) {
+        iop_rows_release(&rows[i]);
+        iop_rows_init(&rows[i]);
+    }
+    iop_error_clear(&err);
+    assert_int_equal(iop_metrics_run_many(cs, NMANY, rows, &err), IOP_EIO);
+    assert_string_equal(err.message, "database error: no such column: a.instrument");
+    for (size_t i = 0; i < NMANY; i++)
+        iop_rows_release(&rows[i]);
+    iop_store_close(&a);
+    iop_store_close(&b);
+}
+
 /* A segment build that writes two rows, then fails for the month `fail`
  * (after its rows are written), counting its calls per month. */
 typedef struct seg_probe {
@@ -302,6 +406,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cached_months_equal_a_fresh_connection),
+        cmocka_unit_test(test_two_connections_equal_one),
+        cmocka_unit_test(test_two_connections_first_error),
         cmocka_unit_test(test_failed_segment_build_rolls_back),
         cmocka_unit_test(test_episode_build_errors),
     };
