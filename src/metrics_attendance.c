@@ -16,13 +16,16 @@
  * The rates are added up per client before the estimator, which is exact
  * for the clustered estimator (its variance uses only the clients'
  * totals), so memory grows with clients, never with sessions. The sessions
- * are read once per run and month segment (iop_mctx_segments()): one row
- * per episode and month, every --by group at once. The first call of a run
- * (group NULL) sums the period's segments into each client's totals per
- * group (TEMP tables attendance_rates and attendance_weeks); every group's
- * figures, and the overall ones (summed over a client's groups), read
- * those. IET keeps its counts per segment and group too; the watch list
- * flags the open episodes of every group once (TEMP table watch_flags).
+ * are read once per connection and month segment
+ * (iop_mctx_segments_episodes()): one row per episode and month, which
+ * every --by dimension's calls share (the workbook's months overall, by
+ * program and by counselor read the month's sessions once). The first call
+ * of a run (group NULL) sums the period's segments into each client's
+ * totals per group (TEMP tables attendance_rates and attendance_weeks);
+ * every group's figures, and the overall ones (summed over a client's
+ * groups), read those. IET keeps one row per index admission and segment
+ * too; the watch list flags the open episodes of every group once (TEMP
+ * table watch_flags).
  * docs/metrics/attendance.md documents each name.
  */
 #include <limits.h>
@@ -34,7 +37,8 @@
 #include "iop/stats.h"
 
 /*
- * The per-episode table, per segment of the period (iop_mctx_segments()):
+ * The per-episode table, per segment of the period
+ * (iop_mctx_segments_episodes(); rid is the episode's rowid in facts):
  * rates a = attended, b = no_show, c = cancelled_client, d = eligible
  * sessions (not cancelled by the program), with r = 1 when the episode
  * has a session in the period (the rates read only those rows); weeks
@@ -46,7 +50,7 @@
  * the month's sessions twice.
  */
 static const char SEG_CREATE[] =
-    "CREATE TEMP TABLE att_seg (seg TEXT, grp TEXT, client_id TEXT, r INTEGER,"
+    "CREATE TEMP TABLE att_seg (seg TEXT, rid INTEGER, client_id TEXT, r INTEGER,"
     " a REAL, b REAL, c REAL, d REAL, wa REAL, wb REAL, wc REAL, wd REAL);"
     "CREATE INDEX temp.att_seg_seg ON att_seg (seg)";
 
@@ -61,18 +65,18 @@ static const char SEG_CREATE[] =
  * day 6): julianday() in a result column runs for every session row and
  * took a third of the stream's time. Week k0 starts on or before
  * max(from, admit), so the range holds both the period's sessions inside
- * the episode (the rates; column 7 says which) and the attended sessions
+ * the episode (the rates; column 6 says which) and the attended sessions
  * of the weeks. An episode without such sessions comes once, with a NULL
  * date. `+e.level_of_care` scans facts in rowid order (218,288 rows on
  * 10M sessions, a few ms), so the ORDER BY costs no sort.
  */
 static const char SEG_SQL[] =
-    "WITH ep AS (SELECT e.rowid AS rid, e.episode_id, e.client_id, $GROUP AS grp, e.admit_date,"
+    "WITH ep AS (SELECT e.rowid AS rid, e.episode_id, e.client_id, e.admit_date,"
     "   e.discharge_date, CASE WHEN e.age < 18 THEN 360 ELSE 540 END AS need,"
     "   max(1, (CAST(julianday(?1) - julianday(e.admit_date) AS INTEGER) + 7) / 7) AS k0"
     " FROM facts AS e WHERE +e.level_of_care = ?3 AND e.admit_date <= ?2"
     " AND e.end_date >= ?1)"
-    " SELECT ep.rid, ep.grp, ep.client_id, ep.need, ep.discharge_date, ep.admit_date,"
+    " SELECT ep.rid, ep.client_id, ep.need, ep.discharge_date, ep.admit_date,"
     "   s.session_date, s.session_date >= max(?1, ep.admit_date), s.status, s.minutes"
     " FROM ep LEFT JOIN sessions AS s ON s.episode_id = ep.episode_id"
     "   AND s.session_date BETWEEN date(ep.admit_date, printf('%+d days', 7 * (ep.k0 - 1)))"
@@ -86,7 +90,8 @@ static const char SEG_INSERT_SQL[] =
 typedef struct episode_acc {
     long from, to;              /* the segment's period (day numbers) */
     bool open;                  /* an episode is being added up */
-    char *grp, *client;
+    sqlite3_int64 rid;          /* its rowid in facts */
+    char *client;
     bool rated;                 /* it has a session in the period */
     double v[4], w[4];          /* the table's a .. d, wa .. wd */
     long k0, k1, need;          /* its weeks in the period; the ASAM minutes */
@@ -112,7 +117,7 @@ static bool episode_put(sqlite3_stmt *ins, episode_acc *a)
 {
     if (!a->open)
         return true;
-    sqlite3_bind_text(ins, 2, a->grp, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 2, a->rid);
     sqlite3_bind_text(ins, 3, a->client, -1, SQLITE_STATIC);
     sqlite3_bind_int(ins, 4, a->rated);
     for (int j = 0; j < 4; j++) {
@@ -134,29 +139,30 @@ static bool column_day(sqlite3_stmt *st, int j, long *day)
     return t && iop_date_parse(t, (size_t)sqlite3_column_bytes(st, j), day);
 }
 
-/* Writes the episode before and starts the row's: its group, client,
+/* Writes the episode before and starts the row's: its rowid, client,
  * weeks and admit day (iop_episode_build's codes). */
 static iop_code episode_start(sqlite3_stmt *st, sqlite3_stmt *ins, episode_acc *a)
 {
     week_end(a);
     if (!episode_put(ins, a))
         return IOP_EIO;
-    if (!iop_column_dup(&a->grp, st, 1) || !iop_column_dup(&a->client, st, 2))
+    a->rid = sqlite3_column_int64(st, 0);
+    if (!iop_column_dup(&a->client, st, 1))
         return IOP_ENOMEM;
     memset(a->v, 0, sizeof a->v);
     memset(a->w, 0, sizeof a->w);
     a->rated = false;
-    a->need = sqlite3_column_int64(st, 3);
+    a->need = sqlite3_column_int64(st, 2);
     a->open = true;
     /* the weeks as SEG_SQL finds k0 (integer division as SQLite's) */
     long dis;
-    if (!column_day(st, 5, &a->admit)) {
+    if (!column_day(st, 4, &a->admit)) {
         a->admit = LONG_MIN;
         a->k0 = 1;
         a->k1 = 0;
         return IOP_OK;
     }
-    if (!column_day(st, 4, &dis) || dis > a->to)
+    if (!column_day(st, 3, &dis) || dis > a->to)
         dis = a->to;
     a->k0 = (a->from - a->admit + 7) / 7;
     if (a->k0 < 1)
@@ -172,20 +178,20 @@ static iop_code episode_add(void *acc, sqlite3_stmt *st, bool fresh, sqlite3_stm
 {
     episode_acc *a = acc;
     iop_code rc = fresh ? episode_start(st, ins, a) : IOP_OK;
-    const char *status = (const char *)sqlite3_column_text(st, 8);
+    const char *status = (const char *)sqlite3_column_text(st, 7);
     long day;
 
     if (rc != IOP_OK || !status)
         return rc;
     bool attended = strcmp(status, "attended") == 0;
-    if (sqlite3_column_int(st, 7)) {
+    if (sqlite3_column_int(st, 6)) {
         a->rated = true;
         a->v[0] += attended;
         a->v[1] += strcmp(status, "no_show") == 0;
         a->v[2] += strcmp(status, "cancelled_client") == 0;
         a->v[3] += strcmp(status, "cancelled_program") != 0;
     }
-    if (!attended || a->admit == LONG_MIN || !column_day(st, 6, &day))
+    if (!attended || a->admit == LONG_MIN || !column_day(st, 5, &day))
         return IOP_OK;
     long k = (day - a->admit) / 7 + 1;
     if (k < a->k0 || k > a->k1)
@@ -194,7 +200,7 @@ static iop_code episode_add(void *acc, sqlite3_stmt *st, bool fresh, sqlite3_stm
         week_end(a);
         a->week = k;
     }
-    a->minutes += sqlite3_column_double(st, 9);
+    a->minutes += sqlite3_column_double(st, 8);
     return IOP_OK;
 }
 
@@ -216,22 +222,23 @@ static iop_code build_seg(const iop_mctx *seg, const char *key, void *arg, iop_e
 
     (void)arg;
     rc = iop_mctx_episodes(seg, SEG_SQL, SEG_INSERT_SQL, key, &B, &a, err);
-    free(a.grp);
     free(a.client);
     return rc;
 }
 
 /* The period's totals per group and client, summed over its segments:
  * the rates of the episodes with a session in the period, the weeks of
- * every episode. */
+ * every episode; each episode's group from facts. */
 static const char RATE_TOTALS_SQL[] =
-    "CREATE TEMP TABLE attendance_rates AS SELECT grp, client_id, total(a) AS a,"
-    " total(b) AS b, total(c) AS c, total(d) AS d FROM temp.att_seg"
-    " WHERE seg BETWEEN ?5 AND ?6 AND r GROUP BY grp, client_id";
+    "CREATE TEMP TABLE attendance_rates AS SELECT $GROUP AS grp, s.client_id,"
+    " total(s.a) AS a, total(s.b) AS b, total(s.c) AS c, total(s.d) AS d"
+    " FROM temp.att_seg AS s JOIN facts AS e ON e.rowid = s.rid"
+    " WHERE s.seg BETWEEN ?5 AND ?6 AND s.r GROUP BY 1, 2";
 static const char WEEK_TOTALS_SQL[] =
-    "CREATE TEMP TABLE attendance_weeks AS SELECT grp, client_id, total(wa) AS a,"
-    " total(wb) AS b, total(wc) AS c, total(wd) AS d FROM temp.att_seg"
-    " WHERE seg BETWEEN ?5 AND ?6 GROUP BY grp, client_id";
+    "CREATE TEMP TABLE attendance_weeks AS SELECT $GROUP AS grp, s.client_id,"
+    " total(s.wa) AS a, total(s.wb) AS b, total(s.wc) AS c, total(s.wd) AS d"
+    " FROM temp.att_seg AS s JOIN facts AS e ON e.rowid = s.rid"
+    " WHERE s.seg BETWEEN ?5 AND ?6 GROUP BY 1, 2";
 
 /* A client's totals from one of the tables above: over all its groups
  * (?4 NULL), or in group ?4; in client order. Weeks keep the clients with
@@ -244,38 +251,40 @@ static const char WEEK_READ_SQL[] =
     " WHERE ?4 IS NULL OR grp = ?4 GROUP BY client_id HAVING total(a) > 0 ORDER BY client_id";
 
 /*
- * Per segment of the period (iop_mctx_segments()) and group: index
- * admissions in [from - ?6, to - ?6], how many initiated (an attended
- * session inside the episode on the admit day or the 13 after) and how
- * many engaged (attended sessions on two or more distinct dates in
- * (initiation, initiation + 34], inside the episode). The segments'
- * windows of admissions tile the period's, so the counts add up.
+ * Per segment of the period (iop_mctx_segments_episodes()): one row per
+ * index admission in [from - ?6, to - ?6] (its rowid in facts), whether it
+ * initiated (an attended session inside the episode on the admit day or
+ * the 13 after) and whether it engaged (attended sessions on two or more
+ * distinct dates in (initiation, initiation + 34], inside the episode).
+ * The segments' windows of admissions tile the period's, so the counts
+ * add up; each group's are read through facts.
  */
 static const char IET_SEG_CREATE[] =
-    "CREATE TEMP TABLE %s (seg TEXT, grp TEXT, n REAL, init REAL, eng REAL);"
+    "CREATE TEMP TABLE %s (seg TEXT, rid INTEGER, init INTEGER, eng INTEGER);"
     "CREATE INDEX temp.%s_seg ON %s (seg)";
 static const char IET_SQL[] =
     "INSERT INTO temp.%s"
-    " WITH ix AS (SELECT e.episode_id, e.admit_date, $GROUP AS grp,"
+    " WITH ix AS (SELECT e.rowid AS rid, e.episode_id, e.admit_date,"
     "   coalesce(e.discharge_date, '9999-12-31') AS dis"
     "   FROM facts AS e WHERE e.level_of_care = ?3"
     "   AND e.admit_date BETWEEN date(?1, printf('-%%d days', ?6))"
     "   AND date(?2, printf('-%%d days', ?6))),"
-    " init AS (SELECT ix.grp, ix.episode_id, ix.dis,"
+    " init AS (SELECT ix.rid, ix.episode_id, ix.dis,"
     "   (SELECT min(s.session_date) FROM sessions AS s"
     "   WHERE s.episode_id = ix.episode_id AND s.status = 'attended'"
     "   AND s.session_date BETWEEN ix.admit_date"
     "   AND min(ix.dis, date(ix.admit_date, '+13 days'))) AS d0"
     "   FROM ix)"
-    " SELECT ?5, grp, count(*), count(d0),"
-    " total((SELECT count(DISTINCT s.session_date) FROM sessions AS s"
+    " SELECT ?5, rid, d0 IS NOT NULL,"
+    " coalesce((SELECT count(DISTINCT s.session_date) FROM sessions AS s"
     "   WHERE s.episode_id = init.episode_id AND s.status = 'attended'"
     "   AND s.session_date > init.d0"
-    "   AND s.session_date <= min(init.dis, date(init.d0, '+34 days'))) >= 2)"
-    " FROM init GROUP BY grp";
+    "   AND s.session_date <= min(init.dis, date(init.d0, '+34 days'))) >= 2, 0)"
+    " FROM init";
 static const char IET_READ_SQL[] =
-    "SELECT total(n), total(init), total(eng) FROM temp.%s"
-    " WHERE seg BETWEEN ?5 AND ?6 AND (?4 IS NULL OR grp = ?4)";
+    "SELECT count(*), total(s.init), total(s.eng) FROM temp.%s AS s"
+    " JOIN facts AS e ON e.rowid = s.rid"
+    " WHERE s.seg BETWEEN ?5 AND ?6 AND (?4 IS NULL OR $GROUP = ?4)";
 
 /*
  * Episodes at the level open on `to` whose last two sessions inside the
@@ -412,7 +421,8 @@ static iop_code materialize(const iop_mctx *c, const char *table, const char *su
     snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS temp.%s", table);
     if (sqlite3_exec(c->db, drop, NULL, NULL, NULL) != SQLITE_OK)
         return iop_mctx_fail(c, err);
-    rc = iop_mctx_segments(c, "att_seg", SEG_CREATE, build_seg, NULL, sum_sql, NULL, &st, err);
+    rc = iop_mctx_segments_episodes(c, "att_seg", SEG_CREATE, build_seg, NULL, sum_sql, NULL,
+                                    &st, err);
     if (rc == IOP_OK && sqlite3_step(st) != SQLITE_DONE)
         rc = iop_mctx_fail(c, err);
     sqlite3_finalize(st);
@@ -463,7 +473,7 @@ typedef struct iet_window {
     const char *table;
 } iet_window;
 
-/* Builds one segment of an IET window's table (every group). */
+/* Builds one segment of an IET window's table (every episode). */
 static iop_code iet_build(const iop_mctx *seg, const char *key, void *arg, iop_error *err)
 {
     const iet_window *w = arg;
@@ -475,8 +485,8 @@ static iop_code iet_counts(const iop_mctx *c, const char *group, const iet_windo
                            long out[3], iop_error *err)
 {
     sqlite3_stmt *st;
-    iop_code rc = iop_mctx_segments(c, w->table, IET_SEG_CREATE, iet_build, (void *)w,
-                                    IET_READ_SQL, group, &st, err);
+    iop_code rc = iop_mctx_segments_episodes(c, w->table, IET_SEG_CREATE, iet_build,
+                                             (void *)w, IET_READ_SQL, group, &st, err);
 
     if (rc == IOP_OK && sqlite3_step(st) != SQLITE_ROW)
         rc = iop_mctx_fail(c, err);

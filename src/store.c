@@ -231,9 +231,12 @@ static iop_code pin_reference(iop_store *s, long run, iop_error *err)
 
 /* ---- facts ----------------------------------------------------------- */
 
+/* `+e.client_id`: one sort of the episodes as stored, 0.15 s faster on
+ * 218,288 episodes than reading them in the index episodes_client's order
+ * (a lookup per episode) and sorting each client's ties. */
 const char iop_facts_select[] =
     "SELECT e.*, coalesce(e.discharge_date, '9999-12-31') AS end_date FROM episode_core AS e"
-    " ORDER BY e.client_id, e.admit_date, e.intensity DESC, e.episode_id";
+    " ORDER BY +e.client_id, e.admit_date, e.intensity DESC, e.episode_id";
 
 const char iop_facts_indexes[] =
     "CREATE INDEX %sfacts_level ON facts (level_of_care, admit_date);"

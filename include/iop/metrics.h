@@ -196,6 +196,17 @@ typedef iop_code (*iop_seg_build)(const iop_mctx *seg, const char *key, void *ar
 iop_code iop_mctx_segments(const iop_mctx *c, const char *table, const char *create,
                            iop_seg_build build, void *arg, const char *read,
                            const char *group, sqlite3_stmt **st, iop_error *err);
+
+/*
+ * The same for a table whose rows carry no group: one per episode (its
+ * `facts` rowid), so that every dimension's calls share a month's rows.
+ * build() must not read $GROUP; read joins `facts AS e` on the rowid for
+ * $GROUP. The keys name dimension "*".
+ */
+iop_code iop_mctx_segments_episodes(const iop_mctx *c, const char *table, const char *create,
+                                    iop_seg_build build, void *arg, const char *read,
+                                    const char *group, sqlite3_stmt **st, iop_error *err);
+
 /*
  * A build's INSERT: runs sql, which may name the table as "%s", as
  * iop_mctx_exec() does, with ?5 bound to key and ?6, ?7, ... to the n
