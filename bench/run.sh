@@ -16,9 +16,10 @@
 #                             (seconds), BT_CPU (user+system seconds) and
 #                             BT_RSS (max RSS, KiB); fails if CMD fails;
 #                             CMD's output goes to build/bench/LABEL.log
-#   bench_busy                prints a warning when the 1-minute
-#                             load average is above nproc/2: other processes
-#                             are sharing the CPUs and times are not reliable
+#   bench_busy                prints a warning when other processes keep
+#                             more than a quarter of a CPU busy (sampled for
+#                             a second while the benchmark runs nothing):
+#                             times are not reliable
 #   bench_stats V...          prints "best median" of the numbers V...
 #
 # Knobs (environment): BENCH_SECTIONS ("load metrics report"), BENCH_BIG (111000 clients,
@@ -122,10 +123,19 @@ bench_time()
     BT_CPU=$(tail -n 1 "$_out" | awk '{ printf "%.2f", $3 + $4 }')
 }
 
+# Called between timed commands, when the benchmark itself runs nothing:
+# the CPU time the machine spends over one second then is other
+# processes'. (The load average, used before, counts the benchmark's own
+# rounds, and iopstat now runs two threads.)
 bench_busy()
 {
-    awk -v n="$(nproc)" '{ if ($1 > n / 2)
-        printf "WARNING: load average %s on %d CPUs: other processes are running; times are not reliable\n", $1, n }' /proc/loadavg
+    _a=$(head -1 /proc/stat); sleep 1; _b=$(head -1 /proc/stat)
+    printf '%s\n%s\n' "$_a" "$_b" | awk -v n="$(nproc)" '
+        { t = 0; for (i = 2; i <= NF; i++) t += $i; tot[NR] = t; idle[NR] = $5 + $6 }
+        END { dt = tot[2] - tot[1]; if (dt <= 0) exit
+              busy = (dt - (idle[2] - idle[1])) / dt * n
+              if (busy > 0.25)
+                  printf "WARNING: %.2f of %d CPUs busy while the benchmark was idle: other processes are running; times are not reliable\n", busy, n }'
 }
 
 bench_stats()
