@@ -58,8 +58,8 @@ bench_report()
     echo
 
     _b=$(bench_best_round x $_iw)
-    _calls=$(grep -c 'trace: facts' "$BENCH_DIR/report-iopstat-$_b.log")
-    echo "iopstat report, best round: seconds per section summed over its $_calls metrics calls (IOPSTAT_TRACE=1):"
+    echo "iopstat report, best round: seconds per section summed over its metrics calls (IOPSTAT_TRACE=1;"
+    echo "the two connections' lanes overlap, so the sum exceeds the wall time; facts counts once per call and lane):"
     bench_trace "$BENCH_DIR/report-iopstat-$_b.log" | awk '
         { if (!($1 in s)) o[++n] = $1; s[$1] += $2; c[$1]++; t += $2 }
         END { for (i = 1; i <= n; i++) printf "  %-12s %8.3f  (%d calls)\n", o[i], s[o[i]], c[o[i]]
