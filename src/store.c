@@ -248,11 +248,13 @@ const char iop_facts_indexes[] =
 static const char *const FACTS_INPUTS[] = {"episodes", "clients", "levels"};
 static const char *const FACTS_EVENTS[] = {"insert", "update", "delete"};
 
-/* What main.facts was built from: the select and the views' text (a build
- * with other views or another select does not use it). sqlite3_malloc'd. */
+/* What main.facts was built from: the select, its indexes and the views'
+ * text (a build with other views, another select or other indexes does
+ * not use it: another index can change a plan, and so the order of rows
+ * a query leaves unordered). sqlite3_malloc'd. */
 static char *facts_recipe(void)
 {
-    return sqlite3_mprintf("%s\n%s", iop_facts_select, iop_sql_views);
+    return sqlite3_mprintf("%s\n%s\n%s", iop_facts_select, iop_facts_indexes, iop_sql_views);
 }
 
 iop_code iop_store_drop_facts_triggers(iop_store *s, iop_error *err)

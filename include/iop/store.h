@@ -95,7 +95,7 @@ iop_code iop_store_drop_facts_triggers(iop_store *s, iop_error *err);
  * Whether main.facts holds what a TEMP build would on db now: written by
  * the latest load, the connection sees that run (not pinned to an earlier
  * one), nothing voided it since, and it was built from this build's SQL
- * (the views' text and iop_facts_select). false on any error.
+ * (the views' text, iop_facts_select and its indexes). false on any error.
  */
 bool iop_store_facts_current(sqlite3 *db);
 
