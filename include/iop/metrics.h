@@ -252,6 +252,9 @@ iop_code iop_metrics_nomem(iop_error *err);
 /* Reports a failed step of st as IOP_EIO in err. */
 iop_code iop_mctx_fail(const iop_mctx *c, iop_error *err);
 
+/* At most this many sections (metrics_sections.c checks). */
+#define IOP_MAX_SECTIONS 16
+
 /*
  * A section of metrics.md: figures() writes the rows of one group (NULL:
  * all); tests() (may be NULL) writes the comparisons across the groups of
@@ -260,9 +263,6 @@ iop_code iop_mctx_fail(const iop_mctx *c, iop_error *err);
  * the section only when the caller wants one of them (iop_mctx.want) and
  * fails a run whose section writes a name not in its list.
  */
-/* At most this many sections (metrics_sections.c checks). */
-#define IOP_MAX_SECTIONS 16
-
 typedef struct iop_section {
     const char *name;
     iop_code (*figures)(const iop_mctx *c, const char *group, iop_rows *rows,
