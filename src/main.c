@@ -240,24 +240,6 @@ static int open_pinned(iop_store *s, const char *db, long run)
     return 0;
 }
 
-/* A second connection like open_pinned's for iop_mctx.db2, or NULL: when
- * the metrics cannot read the load's `facts` (each connection would build
- * its own, in twice the memory: docs/metrics.md), when it cannot be had,
- * or when a load committed in between. The figures are the same on one. */
-static sqlite3 *open_second(iop_store *s, iop_store *first, const char *db, long run)
-{
-    iop_error err;
-    if (!iop_store_facts_current(first->db) ||
-        iop_store_open(s, db, IOP_STORE_READONLY, 10000, &err) != IOP_OK)
-        return NULL;
-    if ((run && iop_store_pin_run(s, run, &err) != IOP_OK) ||
-        iop_store_latest_run(s) != iop_store_latest_run(first)) {
-        iop_store_close(s);
-        return NULL;
-    }
-    return s->db;
-}
-
 static int metrics_run(iop_mctx *c, const char *db, long run, int json)
 {
     iop_store s, s2;
@@ -272,7 +254,7 @@ static int metrics_run(iop_mctx *c, const char *db, long run, int json)
         return usage_error("unknown level of care '%s' in '--level'", c->level);
     }
     c->db = s.db;
-    c->db2 = open_second(&s2, &s, db, run);
+    c->db2 = iop_store_open_twin(&s2, &s, run);
     char extract[11];
     long data_run;
     iop_store_extract_date(s.db, extract, &data_run);

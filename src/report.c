@@ -404,25 +404,17 @@ static iop_code probe_output(const char *tmp, const char *path, iop_error *err)
     return IOP_OK;
 }
 
-/* The calls run on two connections (iop_mctx.db2): the second is opened
- * like the first, and closed once they are done, before the rendering.
- * They run on one, with the same figures, when the metrics cannot read the
- * load's `facts` (each connection would build its own, in twice the
- * memory: docs/metrics.md), when the second cannot be opened, or when a
- * load committed in between. */
-static iop_code run_calls_two(iop_rctx *r, iop_error *err)
+/* The calls run on two connections (iop_mctx.db2), when the second can
+ * be had (iop_store_open_twin); it is closed once they are done, before
+ * the rendering. */
+static iop_code run_calls_two(iop_rctx *r, iop_store *s, iop_error *err)
 {
-    iop_store s2;
-    iop_error ignored;
-    long run2;
-
-    iop_error_clear(&ignored);
-    if (!iop_store_facts_current(r->db) || open_db(&s2, r->o, &run2, &ignored) != IOP_OK)
-        return run_calls(r, err);
-    r->db2 = run2 == r->run ? s2.db : NULL;
+    iop_store twin;
+    r->db2 = iop_store_open_twin(&twin, s, r->o->run);
     iop_code rc = run_calls(r, err);
+    if (r->db2)
+        iop_store_close(&twin);
     r->db2 = NULL;
-    iop_store_close(&s2);
     return rc;
 }
 
@@ -447,7 +439,7 @@ static iop_code prepare(iop_rctx *r, iop_rdef *def, iop_store *s, const char *tm
     r->db = s->db;
     if ((rc = describe(r, err)) == IOP_OK && (rc = plan_sections(r, def, err)) == IOP_OK &&
         (rc = probe_output(tmp, path, err)) == IOP_OK)
-        rc = run_calls_two(r, err);
+        rc = run_calls_two(r, s, err);
     return rc;
 }
 

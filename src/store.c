@@ -315,6 +315,20 @@ bool iop_store_facts_current(sqlite3 *db)
     return ok;
 }
 
+sqlite3 *iop_store_open_twin(iop_store *twin, iop_store *first, long run)
+{
+    iop_error err;
+    if (!iop_store_facts_current(first->db) ||
+        iop_store_open(twin, first->path, IOP_STORE_READONLY, 10000, &err) != IOP_OK)
+        return NULL;
+    if ((run && iop_store_pin_run(twin, run, &err) != IOP_OK) ||
+        iop_store_latest_run(twin) != iop_store_latest_run(first)) {
+        iop_store_close(twin);
+        return NULL;
+    }
+    return twin->db;
+}
+
 long iop_store_latest_run(iop_store *s)
 {
     sqlite3_stmt *st;

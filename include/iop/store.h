@@ -73,7 +73,7 @@ iop_code iop_store_keep_reference(iop_store *s, long run, iop_error *err);
 /*
  * `facts`: episode_core with end_date (the discharge date, or 9999-12-31
  * while open), in each client's order of episodes, and its indexes; the
- * table every metric reads (metrics.c). A load writes it into main for
+ * table every metric reads (metrics_run.c). A load writes it into main for
  * its run (iop_store_refresh_facts); a connection that cannot use that
  * copy builds it as a TEMP table, which shadows main's. indexes is a
  * format with one %s, the schema ("main." or "temp.").
@@ -98,6 +98,17 @@ iop_code iop_store_drop_facts_triggers(iop_store *s, iop_error *err);
  * (the views' text, iop_facts_select and its indexes). false on any error.
  */
 bool iop_store_facts_current(sqlite3 *db);
+
+/*
+ * A second read-only connection to first's database for iop_mctx.db2,
+ * pinned to run when run is not 0 (as first is), into twin: its handle,
+ * or NULL when the metrics cannot read the load's `facts` on first (each
+ * connection would build its own, in twice the memory), when it cannot
+ * be opened, or when a load committed between the two opens. The caller
+ * closes twin when the result is not NULL; the figures are the same on
+ * one connection.
+ */
+sqlite3 *iop_store_open_twin(iop_store *twin, iop_store *first, long run);
 
 /* The latest load run, 0 when none. */
 long iop_store_latest_run(iop_store *s);

@@ -269,6 +269,34 @@ static void test_two_connections_first_error(void **state)
     iop_store_close(&b);
 }
 
+/* A second connection is had while the load's facts serves the first,
+ * pinned like it, and not once an edit voided that table (each would
+ * build its own): then the calls run on one. */
+static void test_twin_only_with_the_loads_facts(void **state)
+{
+    iop_store a, twin;
+    iop_error err;
+    sqlite3 *w;
+
+    (void)state;
+    assert_int_equal(iop_store_open(&a, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    assert_non_null(iop_store_open_twin(&twin, &a, 0));
+    iop_store_close(&twin);
+    assert_non_null(iop_store_open_twin(&twin, &a, 1)); /* pinned to the latest run */
+    iop_store_close(&twin);
+    assert_int_equal(sqlite3_open(db, &w), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(w, "CREATE TEMP TABLE kept AS SELECT * FROM facts_state;"
+                                  "UPDATE levels SET label = label WHERE code = '2.1'",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_null(iop_store_open_twin(&twin, &a, 0));
+    assert_int_equal(sqlite3_exec(w, "INSERT INTO facts_state SELECT * FROM temp.kept",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(w);
+    assert_non_null(iop_store_open_twin(&twin, &a, 0));
+    iop_store_close(&twin);
+    iop_store_close(&a);
+}
+
 /* A segment build that writes two rows, then fails for the month `fail`
  * (after its rows are written), counting its calls per month. */
 typedef struct seg_probe {
@@ -408,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_cached_months_equal_a_fresh_connection),
         cmocka_unit_test(test_two_connections_equal_one),
         cmocka_unit_test(test_two_connections_first_error),
+        cmocka_unit_test(test_twin_only_with_the_loads_facts),
         cmocka_unit_test(test_failed_segment_build_rolls_back),
         cmocka_unit_test(test_episode_build_errors),
     };
