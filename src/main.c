@@ -80,9 +80,18 @@ static const char HELP[] =
     "database cannot be read or written, or is locked (nothing changed).\n"
     "\n"
     "Environment: IOPSTAT_DB (default database), IOPSTAT_BUSY_TIMEOUT_MS (how long\n"
-    "a load waits for another one, default 10000), SOURCE_DATE_EPOCH (pins the clock:\n"
-    "whole seconds since 1970-01-01), IOPSTAT_REPORTS (the report definitions folder).\n"
+    "a command waits for a load, or a load for another command, default 10000),\n"
+    "SOURCE_DATE_EPOCH (pins the clock: whole seconds since 1970-01-01),\n"
+    "IOPSTAT_REPORTS (the report definitions folder).\n"
     "Documentation: README.md and docs/ in the source tree.\n";
+
+/* How long a command waits for another one's lock: IOPSTAT_BUSY_TIMEOUT_MS,
+ * default 10 s. */
+static int busy_ms(void)
+{
+    const char *v = getenv("IOPSTAT_BUSY_TIMEOUT_MS");
+    return v ? atoi(v) : 10000;
+}
 
 static int fail(const iop_error *err)
 {
@@ -181,8 +190,7 @@ static int cmd_load(int argc, char **argv)
     o.options = line;
     o.diag = stderr;
     o.progress = isatty(STDERR_FILENO);
-    if (getenv("IOPSTAT_BUSY_TIMEOUT_MS"))
-        o.busy_ms = atoi(getenv("IOPSTAT_BUSY_TIMEOUT_MS"));
+    o.busy_ms = busy_ms();
     iop_error_clear(&err);
     if (iop_load(&o, &res, &err) != IOP_OK)
         return fail(&err);
@@ -226,7 +234,7 @@ static int open_pinned(iop_store *s, const char *db, long run)
 {
     iop_error err;
     iop_error_clear(&err);
-    if (iop_store_open(s, db, IOP_STORE_READONLY, 10000, &err) != IOP_OK)
+    if (iop_store_open(s, db, IOP_STORE_READONLY, busy_ms(), &err) != IOP_OK)
         return fail(&err);
     if (iop_store_latest_run(s) == 0) {
         iop_store_close(s);
@@ -329,7 +337,8 @@ static int cmd_report(int argc, char **argv)
         {"run", required_argument, NULL, 'r'}, {"suppress", required_argument, NULL, 's'},
         {"reports", required_argument, NULL, 'R'}, {"db", required_argument, NULL, 'd'},
         {NULL, 0, NULL, 0}};
-    iop_report_opts o = {.db_path = default_db(), .level = "2.1", .exe = argv[0]};
+    iop_report_opts o = {.db_path = default_db(), .level = "2.1", .exe = argv[0],
+                         .busy_ms = busy_ms()};
     char line[4096], path[1200];
     iop_error err;
     int c;

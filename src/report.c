@@ -218,7 +218,7 @@ static iop_code plan_sections(iop_rctx *r, iop_rdef *def, iop_error *err)
 
 static iop_code open_db(iop_store *s, const iop_report_opts *o, long *run, iop_error *err)
 {
-    iop_code rc = iop_store_open(s, o->db_path, IOP_STORE_READONLY, 10000, err);
+    iop_code rc = iop_store_open(s, o->db_path, IOP_STORE_READONLY, o->busy_ms, err);
     if (rc != IOP_OK)
         return rc;
     *run = iop_store_latest_run(s);

@@ -85,6 +85,19 @@ iop_code iop_store_open(iop_store *s, const char *path, int mode, int busy_ms,
     }
     sqlite3_busy_timeout(s->db, busy_ms);
     sqlite3_extended_result_codes(s->db, 1);
+    /* A reader sees one state of the database from its open to its close:
+     * a read transaction, whose shared lock no load can commit past (the
+     * load waits for it, up to its own busy timeout). Read statement by
+     * statement, a metrics run could mix two load runs' rows when a load
+     * committed between two of its statements. (The pragmas below read the
+     * database, so the transaction comes first; foreign_keys, a no-op in a
+     * transaction, is off by default, and a reader writes nothing.) */
+    if (mode == IOP_STORE_READONLY &&
+        sqlite3_exec(s->db, "BEGIN; SELECT count(*) FROM main.sqlite_master", NULL, NULL,
+                     NULL) != SQLITE_OK) {
+        db_error(s, err, "cannot read the database");
+        goto fail;
+    }
     /* 16 KiB pages (only a new database takes it) keep B-trees shallow;
      * 16 MiB of page cache (and as much again for sorting, when an index is built:
      * measured, a larger cache made loads no faster and twice as large); temporary tables stay in files. */
@@ -318,8 +331,12 @@ bool iop_store_facts_current(sqlite3 *db)
 sqlite3 *iop_store_open_twin(iop_store *twin, iop_store *first, long run)
 {
     iop_error err;
+    /* No waiting: first's read transaction holds off every commit, so the
+     * twin sees first's state, unless a load already waits for first to
+     * finish (its pending lock refuses new readers); then one connection
+     * runs everything. */
     if (!iop_store_facts_current(first->db) ||
-        iop_store_open(twin, first->path, IOP_STORE_READONLY, 10000, &err) != IOP_OK)
+        iop_store_open(twin, first->path, IOP_STORE_READONLY, 0, &err) != IOP_OK)
         return NULL;
     if ((run && iop_store_pin_run(twin, run, &err) != IOP_OK) ||
         iop_store_latest_run(twin) != iop_store_latest_run(first)) {

@@ -35,6 +35,7 @@ typedef struct iop_report_opts {
     const char *reports_dir;   /* NULL: $IOPSTAT_REPORTS, then the search */
     const char *command;       /* the exact command line, for About */
     const char *exe;           /* argv[0], to find reports/ beside it */
+    int busy_ms;               /* how long to wait for a load's lock */
 } iop_report_opts;
 
 /*

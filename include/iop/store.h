@@ -33,8 +33,12 @@ enum { IOP_STORE_READONLY = 0, IOP_STORE_WRITE = 1 };
  * Opens path. IOP_STORE_WRITE creates the file if needed and applies the
  * schema and views (in the caller's transaction if one is open later: the
  * schema statements are idempotent). IOP_STORE_READONLY requires an
- * existing iopstat database. busy_ms is how long to wait for another
- * writer's lock. Returns IOP_OK, or IOP_EIO with the reason in err.
+ * existing iopstat database, and opens a read transaction that lasts until
+ * iop_store_close: every statement on the connection sees the database as
+ * it was at the open, and no load commits before the close (it waits, up
+ * to its busy timeout). busy_ms is how long to wait for another writer's
+ * lock. Returns IOP_OK, or IOP_EIO with the reason in err ("database is
+ * locked" when a load held the database for busy_ms).
  */
 iop_code iop_store_open(iop_store *s, const char *path, int mode, int busy_ms,
                         iop_error *err);
@@ -104,7 +108,9 @@ bool iop_store_facts_current(sqlite3 *db);
  * pinned to run when run is not 0 (as first is), into twin: its handle,
  * or NULL when the metrics cannot read the load's `facts` on first (each
  * connection would build its own, in twice the memory), when it cannot
- * be opened, or when a load committed between the two opens. The caller
+ * be opened at once (a load already waits for first's read transaction
+ * to end: see iop_store_open). first's read transaction keeps any load
+ * from committing between the two opens, so twin sees first's state. The caller
  * closes twin when the result is not NULL; the figures are the same on
  * one connection.
  */

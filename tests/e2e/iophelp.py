@@ -50,15 +50,26 @@ def write_extract(files, base=None):
     return d
 
 
-def run(*args, env=None, timeout=600):
+def environment(env=None):
     e = dict(os.environ)
     e.setdefault("SOURCE_DATE_EPOCH", "1780000000")
     e.pop("IOPSTAT_DB", None)
     if env:
         e.update(env)
+    return e
+
+
+def run(*args, env=None, timeout=600):
     p = subprocess.run(IOPSTAT + list(args), capture_output=True, text=True,
-                       env=e, timeout=timeout)
+                       env=environment(env), timeout=timeout)
     return p.returncode, p.stdout, p.stderr
+
+
+def start(*args, env=None):
+    """Starts iopstat with args in the background: a Popen with stdout and
+    stderr pipes (bytes), which the caller reads and waits for."""
+    return subprocess.Popen(IOPSTAT + list(args), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=environment(env))
 
 
 def load(extract, db, *extra, env=None):

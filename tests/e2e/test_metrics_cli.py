@@ -10,7 +10,7 @@ import sqlite3
 import tempfile
 import unittest
 
-from iophelp import BASE, load, query, run, write_extract
+from iophelp import BASE, load, query, run, start, write_extract
 
 
 class TestMetricsCommand(unittest.TestCase):
@@ -340,6 +340,75 @@ class TestMetricsCommand(unittest.TestCase):
         edit("UPDATE facts SET discharge_reason = 'completed' WHERE discharge_reason IS NOT NULL")
         self.assertEqual(figures(db, "--run", "2"), want)
         self.assertEqual(figures(db, "--run", "3"), tampered)
+
+    def test_a_run_reads_one_state_of_the_database(self):
+        """A metrics run reads the database as it was when it started: its
+        read transaction holds off every load's commit until its figures are
+        written. Here the run is held in the middle of its output (a full
+        pipe: 250 KB of JSON); a load then cannot commit and fails with exit
+        3, "database is locked", changing nothing. The figures read are run
+        1's; once the run has ended, the same load goes through."""
+        x, y = os.path.join(self.tmp, "x"), os.path.join(self.tmp, "y")
+        db = os.path.join(self.tmp, "one.db")
+        for seed, d in (("4", x), ("5", y)):
+            rc, _, err = run("generate", "--clients", "150", "--months", "12", "--seed", seed,
+                             "--end", "2026-05-31", "-o", d)
+            self.assertEqual(rc, 0, err)
+        rc, _, err = load(x, db)
+        self.assertEqual(rc, 0, err)
+        args = ("--db", db, "--from", "2025-12-01", "--to", "2026-05-31", "--by", "program",
+                "--format", "json")
+        rc, want, err = run("metrics", *args)
+        self.assertEqual(rc, 0, err)
+        self.assertGreater(len(want), 2 * 65536)  # more than a pipe holds (64 KiB)
+        before = query(db, "SELECT count(*), sum(length(episode_id)) FROM episodes")
+
+        p = start("metrics", *args)
+        try:
+            head = p.stdout.read(1)  # the run is writing: it has read everything
+            rc, _, err = load(y, db, env={"IOPSTAT_BUSY_TIMEOUT_MS": "0"})
+            self.assertEqual(rc, 3, err)
+            self.assertIn("database is locked", err)
+            rest = p.stdout.read()
+        finally:
+            p.stdout.close()
+            err = p.stderr.read().decode()
+            p.stderr.close()
+            self.assertEqual(p.wait(), 0, err)
+        self.assertEqual((head + rest).decode(), want)
+        self.assertEqual(query(db, "SELECT count(*) FROM load_runs"), [(1,)])
+        self.assertEqual(query(db, "SELECT count(*), sum(length(episode_id)) FROM episodes"),
+                         before)
+        rc, _, err = load(y, db, env={"IOPSTAT_BUSY_TIMEOUT_MS": "0"})
+        self.assertEqual(rc, 0, err)
+        rc, out, err = run("metrics", *args)
+        self.assertEqual(rc, 0, err)
+        self.assertNotEqual(out, want)
+        self.assertEqual(run("metrics", *args, "--run", "1")[1], want)
+
+    def test_locked_database_fails_cleanly(self):
+        """While a load holds the database (here a writer's exclusive lock),
+        metrics and the monthly report wait IOPSTAT_BUSY_TIMEOUT_MS, then
+        fail with exit 3 and SQLite's reason, writing nothing."""
+        out = os.path.join(self.tmp, "m.xlsx")
+        con = sqlite3.connect(self.db, isolation_level=None)
+        con.execute("BEGIN EXCLUSIVE")
+        try:
+            for args in (("metrics", "--from", "2026-01-01", "--to", "2026-05-31"),
+                         ("report", "monthly", "--month", "2026-03", "-o", out)):
+                with self.subTest(command=args[0]):
+                    rc, stdout, err = run(*args, "--db", self.db,
+                                          env={"IOPSTAT_BUSY_TIMEOUT_MS": "200"})
+                    self.assertEqual(rc, 3, err)
+                    self.assertIn(f"iopstat: {self.db}: cannot read the database: "
+                                  "database is locked", err)
+                    self.assertEqual(stdout, "")
+                    self.assertFalse(os.path.exists(out))
+        finally:
+            con.execute("ROLLBACK")
+            con.close()
+        rc, _, err = run("report", "monthly", "--month", "2026-03", "-o", out, "--db", self.db)
+        self.assertEqual(rc, 0, err)
 
     def test_empty_period_says_no_data(self):
         rc, out, err = self.metrics("--from", "2020-01-01", "--to", "2020-12-31")

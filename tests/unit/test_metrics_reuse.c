@@ -7,8 +7,10 @@
  * some metrics. Calls on two connections (iop_mctx.db2) equal calls on
  * one, and report the first error in the calls' order. Also: a month
  * whose build fails is rolled back, and a build's errors are reported as
- * what they are.
+ * what they are. A read-only store sees one state of the database until
+ * it is closed, and its twin the same one, or none.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -284,14 +286,110 @@ static void test_twin_only_with_the_loads_facts(void **state)
     iop_store_close(&twin);
     assert_non_null(iop_store_open_twin(&twin, &a, 1)); /* pinned to the latest run */
     iop_store_close(&twin);
+    iop_store_close(&a); /* its read transaction would hold off the edit */
     assert_int_equal(sqlite3_open(db, &w), SQLITE_OK);
     assert_int_equal(sqlite3_exec(w, "CREATE TEMP TABLE kept AS SELECT * FROM facts_state;"
                                   "UPDATE levels SET label = label WHERE code = '2.1'",
                                   NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(iop_store_open(&a, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
     assert_null(iop_store_open_twin(&twin, &a, 0));
+    iop_store_close(&a);
     assert_int_equal(sqlite3_exec(w, "INSERT INTO facts_state SELECT * FROM temp.kept",
                                   NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(w);
+    assert_int_equal(iop_store_open(&a, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    assert_non_null(iop_store_open_twin(&twin, &a, 0));
+    iop_store_close(&twin);
+    iop_store_close(&a);
+}
+
+/* A read-only store sees the database as it was at its open until its
+ * close, and so does its twin: a writer cannot commit meanwhile (it gets
+ * SQLITE_BUSY; a load waits up to its busy timeout, then fails with
+ * nothing changed), so no metrics run mixes two load runs. Once the
+ * readers close, the write goes through. */
+static void test_reader_sees_one_state(void **state)
+{
+    iop_store a, twin;
+    iop_error err;
+    sqlite3 *w;
+    char *msg = NULL;
+
+    (void)state;
+    assert_int_equal(iop_store_open(&a, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    long run = iop_store_latest_run(&a);
+    assert_non_null(iop_store_open_twin(&twin, &a, 0));
+    assert_int_equal(sqlite3_open(db, &w), SQLITE_OK);
+    /* a load's commit, in miniature: a new run and an edit of facts */
+    static const char edit[] =
+        "BEGIN IMMEDIATE;"
+        "INSERT INTO load_runs SELECT run_id + 1, started_at, finished_at, extract_date,"
+        " extract_dir, options, software_version, records_read, records_loaded,"
+        " records_rejected FROM load_runs WHERE run_id = (SELECT max(run_id) FROM load_runs);"
+        "DELETE FROM facts WHERE rowid = 1;"
+        "COMMIT";
+    assert_int_equal(sqlite3_exec(w, edit, NULL, NULL, &msg), SQLITE_BUSY);
+    assert_non_null(strstr(msg, "locked"));
+    sqlite3_free(msg);
+    assert_int_equal(sqlite3_exec(w, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(iop_store_latest_run(&a), run);
+    assert_int_equal(iop_store_latest_run(&twin), run);
+    assert_true(iop_store_facts_current(a.db));
+    assert_true(iop_store_facts_current(twin.db));
+    iop_store_close(&twin);
+    iop_store_close(&a);
+    /* closed, the readers no longer hold the write off (undone at once) */
+    assert_int_equal(sqlite3_exec(w, "BEGIN IMMEDIATE; DELETE FROM facts WHERE rowid = 1;"
+                                  "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(w);
+}
+
+/* A writer that commits a no-op edit, waiting up to 5 s for the readers:
+ * while it waits it holds SQLite's pending lock, which refuses new
+ * readers. */
+static void *commit_waiting(void *arg)
+{
+    sqlite3 *w = arg;
+    sqlite3_busy_timeout(w, 5000);
+    return (void *)(intptr_t)sqlite3_exec(w, "BEGIN IMMEDIATE;"
+                                          "UPDATE settings SET value = value; COMMIT",
+                                          NULL, NULL, NULL);
+}
+
+/* When a load already waits for the first connection's read transaction
+ * to end, the twin is not had, at once (not after the busy timeout): the
+ * calls run on the first connection alone, and the load commits when it
+ * closes. */
+static void test_no_twin_while_a_load_waits(void **state)
+{
+    iop_store a, twin, probe;
+    iop_error err;
+    sqlite3 *w;
+    pthread_t t;
+    void *rc;
+
+    (void)state;
+    assert_int_equal(iop_store_open(&a, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    assert_int_equal(sqlite3_open(db, &w), SQLITE_OK);
+    assert_int_equal(pthread_create(&t, NULL, commit_waiting, w), 0);
+    /* wait until the writer holds its pending lock: a new reader is refused */
+    for (int i = 0;; i++) {
+        assert_true(i < 4000);
+        if (iop_store_open(&probe, db, IOP_STORE_READONLY, 0, &err) != IOP_OK) {
+            assert_non_null(strstr(err.message, "database is locked"));
+            break;
+        }
+        iop_store_close(&probe);
+        usleep(1000);
+    }
+    assert_true(iop_store_facts_current(a.db)); /* else no twin anyway */
+    assert_null(iop_store_open_twin(&twin, &a, 0));
+    iop_store_close(&a);
+    assert_int_equal(pthread_join(t, &rc), 0);
+    assert_int_equal((intptr_t)rc, SQLITE_OK);
+    sqlite3_close(w);
+    /* the no-op edit touched no input: the load's facts still serves */
+    assert_int_equal(iop_store_open(&a, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
     assert_non_null(iop_store_open_twin(&twin, &a, 0));
     iop_store_close(&twin);
     iop_store_close(&a);
@@ -437,6 +535,8 @@ int main(void)
         cmocka_unit_test(test_two_connections_equal_one),
         cmocka_unit_test(test_two_connections_first_error),
         cmocka_unit_test(test_twin_only_with_the_loads_facts),
+        cmocka_unit_test(test_reader_sees_one_state),
+        cmocka_unit_test(test_no_twin_while_a_load_waits),
         cmocka_unit_test(test_failed_segment_build_rolls_back),
         cmocka_unit_test(test_episode_build_errors),
     };
