@@ -273,16 +273,21 @@ static int metrics_run(iop_mctx *c, const char *db, long run, int json)
                 c->to_s, extract, data_run, extract, c->to_s);
     iop_rows_init(&rows);
     iop_error_clear(&err);
-    if (iop_metrics_run(c, &rows, &err) != IOP_OK)
+    iop_code rc = iop_metrics_run(c, &rows, &err);
+    /* The figures are read: the read transactions end before the output,
+     * which may wait on a slow reader (a pager) that a load should not
+     * wait for. */
+    if (c->db2)
+        iop_store_close(&s2);
+    iop_store_close(&s);
+    c->db = c->db2 = NULL;
+    if (rc != IOP_OK)
         status = fail(&err);
     else if (json)
         iop_metrics_write_json(&rows, stdout);
     else
         iop_metrics_write_csv(&rows, stdout);
     iop_rows_release(&rows);
-    if (c->db2)
-        iop_store_close(&s2);
-    iop_store_close(&s);
     return status;
 }
 

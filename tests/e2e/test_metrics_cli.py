@@ -6,8 +6,10 @@ import io
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import tempfile
+import time
 import unittest
 
 from iophelp import BASE, load, query, run, start, write_extract
@@ -343,11 +345,17 @@ class TestMetricsCommand(unittest.TestCase):
 
     def test_a_run_reads_one_state_of_the_database(self):
         """A metrics run reads the database as it was when it started: its
-        read transaction holds off every load's commit until its figures are
-        written. Here the run is held in the middle of its output (a full
-        pipe: 250 KB of JSON); a load then cannot commit and fails with exit
-        3, "database is locked", changing nothing. The figures read are run
-        1's; once the run has ended, the same load goes through."""
+        read transaction holds off every load's commit until its figures
+        are computed. Here the run is stopped (SIGSTOP) after its first
+        step, with its sections still to run. A
+        load that may not wait fails with exit 3, "database is locked",
+        changing nothing. A load that may wait does, with SQLite's pending
+        lock, which lets no new statement start: read statement by
+        statement, the resumed run would read the rest of its figures after
+        that load committed, a mix of two runs. It prints run 1's figures;
+        the load then commits. The transaction ends before the output: a run
+        held in the middle of it (a full pipe, as under a pager) keeps no
+        load waiting."""
         x, y = os.path.join(self.tmp, "x"), os.path.join(self.tmp, "y")
         db = os.path.join(self.tmp, "one.db")
         for seed, d in (("4", x), ("5", y)):
@@ -362,28 +370,94 @@ class TestMetricsCommand(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertGreater(len(want), 2 * 65536)  # more than a pipe holds (64 KiB)
         before = query(db, "SELECT count(*), sum(length(episode_id)) FROM episodes")
+        probe = sqlite3.connect(db, timeout=0, isolation_level=None)
 
-        p = start("metrics", *args)
+        def reading():
+            """Whether a reader holds the database (no exclusive lock)."""
+            try:
+                probe.execute("BEGIN EXCLUSIVE")
+            except sqlite3.OperationalError as e:
+                self.assertIn("locked", str(e))
+                return True
+            probe.execute("ROLLBACK")
+            return False
+
+        def stopped_mid_run():
+            """A metrics run stopped after its first step (IOPSTAT_TRACE
+            prints a line per step), so inside its read transaction, with
+            its sections still to run; or None when it ended first."""
+            p = start("metrics", *args, env={"IOPSTAT_TRACE": "1"})
+            line = p.stderr.readline()
+            p.send_signal(signal.SIGSTOP)
+            if line.startswith(b"iopstat: trace: ") and reading():
+                return p
+            p.send_signal(signal.SIGCONT)
+            p.communicate()
+            return None
+
+        def refused():
+            """Whether a new reader is refused: a load waits to commit."""
+            con = sqlite3.connect(db, timeout=0)
+            try:
+                con.execute("SELECT count(*) FROM sqlite_master").fetchall()
+                return False
+            except sqlite3.OperationalError as e:
+                self.assertIn("locked", str(e))
+                return True
+            finally:
+                con.close()
+
         try:
-            head = p.stdout.read(1)  # the run is writing: it has read everything
-            rc, _, err = load(y, db, env={"IOPSTAT_BUSY_TIMEOUT_MS": "0"})
-            self.assertEqual(rc, 3, err)
-            self.assertIn("database is locked", err)
-            rest = p.stdout.read()
-        finally:
-            p.stdout.close()
-            err = p.stderr.read().decode()
-            p.stderr.close()
+            for _ in range(10):
+                p = stopped_mid_run()
+                if p:
+                    break
+            self.assertIsNotNone(p, "no run was caught reading in 10 tries")
+            waiting = None
+            try:
+                rc, _, err = load(y, db, env={"IOPSTAT_BUSY_TIMEOUT_MS": "0"})
+                self.assertEqual(rc, 3, err)
+                self.assertIn("database is locked", err)
+                self.assertEqual(query(db, "SELECT count(*) FROM load_runs"), [(1,)])
+                self.assertEqual(query(db, "SELECT count(*), sum(length(episode_id))"
+                                           " FROM episodes"), before)
+                waiting = start("load", y, "--db", db, "--extract-date", "2026-05-31",
+                                env={"IOPSTAT_BUSY_TIMEOUT_MS": "120000"})
+                for _ in range(120000):
+                    if refused() or waiting.poll() is not None:
+                        break
+                    time.sleep(0.001)
+                self.assertIsNone(waiting.poll(), "the load did not wait")
+            finally:
+                p.send_signal(signal.SIGCONT)
+                out, err = p.communicate()
+                if waiting:
+                    _, load_err = waiting.communicate()
+            self.assertEqual(p.returncode, 0, err)
+            self.assertEqual(waiting.returncode, 0, load_err.decode())
+            self.assertEqual(query(db, "SELECT count(*) FROM load_runs"), [(2,)])
+            rc, run2, err = run("metrics", *args)
+            self.assertEqual(rc, 0, err)
+            self.assertNotEqual(run2, want)
+            self.assertEqual(out.decode(), want)
+
+            # held in its output, the run holds no lock: a load goes through
+            p = start("metrics", *args, "--run", "1")
+            try:
+                out = p.stdout.read(1)  # it writes: its figures are computed
+                rc, _, err = load(y, db, env={"IOPSTAT_BUSY_TIMEOUT_MS": "0"})
+                self.assertEqual(rc, 0, err)
+            finally:
+                out += p.stdout.read()
+                err = p.stderr.read().decode()
+                p.stdout.close()
+                p.stderr.close()
             self.assertEqual(p.wait(), 0, err)
-        self.assertEqual((head + rest).decode(), want)
-        self.assertEqual(query(db, "SELECT count(*) FROM load_runs"), [(1,)])
-        self.assertEqual(query(db, "SELECT count(*), sum(length(episode_id)) FROM episodes"),
-                         before)
-        rc, _, err = load(y, db, env={"IOPSTAT_BUSY_TIMEOUT_MS": "0"})
-        self.assertEqual(rc, 0, err)
-        rc, out, err = run("metrics", *args)
-        self.assertEqual(rc, 0, err)
-        self.assertNotEqual(out, want)
+            self.assertEqual(out.decode(), want)
+        finally:
+            probe.close()
+        self.assertEqual(query(db, "SELECT count(*) FROM load_runs"), [(3,)])
+        self.assertEqual(run("metrics", *args)[1], run2)
         self.assertEqual(run("metrics", *args, "--run", "1")[1], want)
 
     def test_locked_database_fails_cleanly(self):
