@@ -332,9 +332,11 @@ sqlite3 *iop_store_open_twin(iop_store *twin, iop_store *first, long run)
 {
     iop_error err;
     /* No waiting: first's read transaction holds off every commit, so the
-     * twin sees first's state, unless a load already waits for first to
-     * finish (its pending lock refuses new readers); then one connection
-     * runs everything. */
+     * twin sees first's state. It shares this process's shared lock on the
+     * file (SQLite's unix locks are per process), which even a load waiting
+     * in another process does not refuse. Should its lock be refused all
+     * the same (a writer in this process), one connection runs everything
+     * rather than wait. */
     if (!iop_store_facts_current(first->db) ||
         iop_store_open(twin, first->path, IOP_STORE_READONLY, 0, &err) != IOP_OK)
         return NULL;

@@ -347,15 +347,14 @@ class TestMetricsCommand(unittest.TestCase):
         """A metrics run reads the database as it was when it started: its
         read transaction holds off every load's commit until its figures
         are computed. Here the run is stopped (SIGSTOP) after its first
-        step, with its sections still to run. A
-        load that may not wait fails with exit 3, "database is locked",
-        changing nothing. A load that may wait does, with SQLite's pending
-        lock, which lets no new statement start: read statement by
-        statement, the resumed run would read the rest of its figures after
-        that load committed, a mix of two runs. It prints run 1's figures;
-        the load then commits. The transaction ends before the output: a run
-        held in the middle of it (a full pipe, as under a pager) keeps no
-        load waiting."""
+        step, with its sections still to run. A load that may not wait
+        fails with exit 3, "database is locked", changing nothing. A load
+        that may wait does, with SQLite's pending lock, which lets no new
+        statement start: read statement by statement, the resumed run would
+        read the rest of its figures after that load committed, a mix of
+        two runs. It prints run 1's figures; the load then commits. The
+        transaction ends before the output: a run held in the middle of it
+        (a full pipe, as under a pager) keeps no load waiting."""
         x, y = os.path.join(self.tmp, "x"), os.path.join(self.tmp, "y")
         db = os.path.join(self.tmp, "one.db")
         for seed, d in (("4", x), ("5", y)):

@@ -356,10 +356,12 @@ static void *commit_waiting(void *arg)
                                           NULL, NULL, NULL);
 }
 
-/* When a load already waits for the first connection's read transaction
- * to end, the twin is not had, at once (not after the busy timeout): the
- * calls run on the first connection alone, and the load commits when it
- * closes. */
+/* When the twin's lock is refused, it is not had, at once (not after the
+ * busy timeout): the calls run on the first connection alone. Here a
+ * writer in this process waits to commit, holding SQLite's pending lock,
+ * which refuses new readers of the process; a load in another process
+ * does not refuse the twin, which shares the first's lock (unix locks are
+ * per process). The writer commits once the first closes. */
 static void test_no_twin_while_a_load_waits(void **state)
 {
     iop_store a, twin, probe;
