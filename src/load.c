@@ -540,21 +540,64 @@ static void loader_release(loader *L)
     iop_store_close(&L->store);
 }
 
-iop_code iop_load(const iop_load_opts *o, iop_load_result *res, iop_error *err)
+/*
+ * A first load that fails leaves no file behind, as if it had never run:
+ * SQLite made the database file (empty) when it opened it. It is removed
+ * only while this connection holds the write lock again and the file is
+ * still empty: another first load that opened it meanwhile either holds
+ * the lock (the file stays, for it) or has not written yet (the file goes,
+ * and that load fails when it writes, see file_removed). Best effort: a
+ * file that cannot be locked or removed stays as it is, empty.
+ */
+static void remove_if_still_empty(iop_store *s, const struct stat *at_open)
+{
+    struct stat now;
+
+    sqlite3_busy_timeout(s->db, 0);
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return;
+    /* The file's size, not PRAGMA page_count: a write transaction on an
+     * empty database counts the page 1 it would write. */
+    if (stat(s->path, &now) == 0 && now.st_size == 0 && now.st_dev == at_open->st_dev &&
+        now.st_ino == at_open->st_ino)
+        (void)unlink(s->path);
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Whether the database file this load opened is gone from its path (or the
+ * path names another file): removed by a failed first load it waited
+ * for, or by hand. */
+static bool file_removed(const char *path, bool opened, const struct stat *at_open)
+{
+    struct stat now;
+
+    if (!opened || stat(path, &now) != 0)
+        return true;
+    return now.st_dev != at_open->st_dev || now.st_ino != at_open->st_ino;
+}
+
+/* One attempt at the load into o->db_path; *removed says that it failed
+ * because the file it opened was removed meanwhile. */
+static iop_code load_once(const iop_load_opts *o, iop_load_result *res, bool *removed,
+                          iop_error *err)
 {
     loader L = {.o = o};
     char date[11];
-    struct stat st;
+    struct stat st, at_open;
+    bool fresh, opened;
     iop_code rc;
 
     memset(res, 0, sizeof *res);
+    *removed = false;
     if ((rc = extract_day(o, &L, date, err)) != IOP_OK)
         return rc;
     if (stat(o->dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return iop_error_set(err, IOP_EIO, o->dir, 0, 0, "cannot read extract folder: %s",
                              stat(o->dir, &st) != 0 ? strerror(errno) : "not a folder");
+    fresh = lstat(o->db_path, &st) != 0 && errno == ENOENT;
     if ((rc = iop_store_open(&L.store, o->db_path, IOP_STORE_WRITE, o->busy_ms, err)) != IOP_OK)
         return rc;
+    opened = stat(o->db_path, &at_open) == 0;
     iop_progress_init(&L.progress, o->progress ? o->diag : NULL);
     rc = iop_store_exec(&L.store, "BEGIN IMMEDIATE", err);
     if (rc == IOP_OK)
@@ -565,10 +608,34 @@ iop_code iop_load(const iop_load_opts *o, iop_load_result *res, iop_error *err)
     }
     if (rc == IOP_OK)
         rc = iop_store_exec(&L.store, "COMMIT", err);
-    if (rc == IOP_OK)
+    if (rc == IOP_OK) {
         res->run = L.run;
-    else
+    } else {
         sqlite3_exec(L.store.db, "ROLLBACK", NULL, NULL, NULL);
+        if (fresh && opened)
+            remove_if_still_empty(&L.store, &at_open);
+        else if ((*removed = file_removed(o->db_path, opened, &at_open)))
+            rc = iop_error_set(err, IOP_EIO, o->db_path, 0, 0,
+                               "the database file was removed while this load ran (a "
+                               "first load that fails removes the empty file it made); "
+                               "nothing was loaded: run the load again");
+    }
     loader_release(&L);
+    return rc;
+}
+
+iop_code iop_load(const iop_load_opts *o, iop_load_result *res, iop_error *err)
+{
+    bool removed;
+    iop_code rc = load_once(o, res, &removed, err);
+
+    /* A load that waited for a first load which then failed finds the
+     * file it opened removed (remove_if_still_empty) when it first writes,
+     * before it has read or printed a record: it loads again, into a new
+     * file. */
+    if (rc != IOP_OK && removed && res->read == 0) {
+        iop_error_clear(err);
+        rc = load_once(o, res, &removed, err);
+    }
     return rc;
 }

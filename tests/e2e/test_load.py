@@ -11,8 +11,8 @@ import tempfile
 import time
 import unittest
 
-from iophelp import (IOPSTAT, ASSESSMENTS, BASE, CLIENTS, EPISODES, FOLLOWUPS, SCREENS,
-                     SESSIONS, SLOW, accounting_holds, dump, load, query, run,
+from iophelp import (IOPSTAT, ASSESSMENTS, BASE, CLIENTS, EPISODES, EXTRACT_DATE, FOLLOWUPS,
+                     SCREENS, SESSIONS, SLOW, accounting_holds, dump, load, query, run,
                      write_extract)
 
 
@@ -362,6 +362,108 @@ class TestTransactions(LoadCase):
         self.assertIn("sessions.csv", err)
         self.assertEqual(dump(self.db), before)
         self.assertEqual(query(self.db, "SELECT count(*) FROM load_runs"), [(1,)])
+
+    def test_failed_first_load_leaves_no_file(self):
+        """A first load that fails changes nothing: SQLite made the file
+        when it opened it, and the load removes it again; a file that was
+        there before, even an empty one, stays."""
+        files = dict(BASE)
+        files["clients.csv"] = None
+        rc, _, err = load(write_extract(files), self.db)
+        self.assertEqual(rc, 3, err)
+        self.assertIn("clients.csv: cannot open", err)
+        self.assertEqual(os.listdir(self.tmp), [])
+        rc, _, err = load(write_extract(with_rows(sessions="S9,E2,2026-02-01,group,0,attended,\n")),
+                          self.db, "--strict")
+        self.assertEqual(rc, 2, err)
+        self.assertIn("nothing was committed", err)
+        self.assertEqual(os.listdir(self.tmp), [])
+        open(self.db, "w").close()
+        rc, _, err = load(write_extract(files), self.db)
+        self.assertEqual(rc, 3, err)
+        self.assertEqual(os.listdir(self.tmp), ["t.db"])
+        self.assertEqual(os.path.getsize(self.db), 0)
+        rc, _, err = load(write_extract(BASE), self.db)
+        self.assertEqual(rc, 0, err)
+
+    def test_load_waiting_for_a_failed_first_load(self):
+        """A second first load that opened the file and waits for the lock
+        of a first load that then fails finds the file removed when it
+        writes, before it has read a record; it loads again, into a new
+        file, and succeeds. The first load is stopped (SIGSTOP) while it
+        holds the lock, so the second surely waits for it."""
+        big = os.path.join(self.tmp, "big")
+        rc, _, err = run("generate", "--clients", "300", "--months", "6", "--seed", "3",
+                         "--end", "2026-05-31", "-o", big)
+        self.assertEqual(rc, 0, err)
+        with open(os.path.join(big, "followups.csv"), "a") as f:
+            f.write("bad,row\n")     # the --strict load fails once it has read every file
+
+        def first_load_stopped_with_the_lock():
+            if os.path.exists(self.db):
+                os.unlink(self.db)
+            p = subprocess.Popen(IOPSTAT + ["load", big, "--db", self.db, "--strict",
+                                            "--extract-date", "2026-05-31"],
+                                 stderr=subprocess.PIPE)
+            while p.poll() is None:
+                if os.path.exists(self.db):
+                    con = sqlite3.connect(self.db, timeout=0, isolation_level=None)
+                    try:
+                        con.execute("BEGIN IMMEDIATE")
+                        con.execute("ROLLBACK")
+                    except sqlite3.OperationalError:
+                        p.send_signal(signal.SIGSTOP)
+                        return p
+                    finally:
+                        con.close()
+                time.sleep(0.001)
+            p.communicate()
+            return None
+
+        for _ in range(10):
+            a = first_load_stopped_with_the_lock()
+            if a:
+                break
+        self.assertIsNotNone(a, "no first load was caught holding the lock in 10 tries")
+        made_by_a = os.open(self.db, os.O_RDONLY)   # keeps its inode from being reused
+        try:
+            b = subprocess.Popen(IOPSTAT + ["load", write_extract(BASE), "--db", self.db,
+                                            "--extract-date", EXTRACT_DATE],
+                                 stderr=subprocess.PIPE,
+                                 env=dict(os.environ, IOPSTAT_BUSY_TIMEOUT_MS="60000"))
+
+            def b_has_it_open():
+                fds = os.path.join("/proc", str(b.pid), "fd")
+                try:
+                    return any(os.readlink(os.path.join(fds, fd)) == os.path.realpath(self.db)
+                               for fd in os.listdir(fds))
+                except OSError:
+                    return False
+            for _ in range(6000):
+                if b_has_it_open() or b.poll() is not None:
+                    break
+                time.sleep(0.01)
+            self.assertTrue(b_has_it_open(), "the second load never opened the file")
+            time.sleep(0.2)
+            self.assertIsNone(b.poll(), "the second load did not wait for the first")
+            a.send_signal(signal.SIGCONT)
+            _, err_a = a.communicate()
+            _, err_b = b.communicate()
+            self.assertEqual(a.returncode, 2, err_a)
+            self.assertIn(b"nothing was committed", err_a)
+            self.assertEqual(b.returncode, 0, err_b)
+            self.assertEqual(os.fstat(made_by_a).st_nlink, 0)   # the first load removed its file
+            self.assertNotEqual(os.stat(self.db).st_ino, os.fstat(made_by_a).st_ino)
+        finally:
+            os.close(made_by_a)
+            for p in (a, locals().get("b")):
+                if p and p.poll() is None:
+                    p.send_signal(signal.SIGCONT)
+                    p.kill()
+                    p.wait()
+        self.assertEqual(query(self.db, "SELECT run_id FROM load_runs"), [(1,)])
+        self.assertEqual(query(self.db, "SELECT count(*) FROM clients"), [(2,)])
+        self.assertTrue(accounting_holds(self.db))
 
     def test_locked_database_fails_cleanly(self):
         self.load_ok(BASE)
