@@ -545,9 +545,10 @@ static void loader_release(loader *L)
  * SQLite made the database file (empty) when it opened it. It is removed
  * only while this connection holds the write lock again and the file is
  * still empty: another first load that opened it meanwhile either holds
- * the lock (the file stays, for it) or has not written yet (the file goes,
- * and that load fails when it writes, see file_removed). Best effort: a
- * file that cannot be locked or removed stays as it is, empty.
+ * the lock (the file stays, for it) or has not written yet (the file goes;
+ * that load's first write fails, and it loads again into a new file: see
+ * iop_load). Best effort: a file that cannot be locked or removed stays
+ * as it is, empty.
  */
 static void remove_if_still_empty(iop_store *s, const struct stat *at_open)
 {

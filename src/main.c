@@ -5,9 +5,11 @@
  * Only this file prints errors and exits; the stages return codes. The
  * clock comes from SOURCE_DATE_EPOCH when set, so tests can pin it.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <gsl/gsl_errno.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -79,18 +81,30 @@ static const char HELP[] =
     "2 records rejected under --strict (nothing committed); 3 an input or the\n"
     "database cannot be read or written, or is locked (nothing changed).\n"
     "\n"
-    "Environment: IOPSTAT_DB (default database), IOPSTAT_BUSY_TIMEOUT_MS (how long\n"
-    "a command waits for a load, or a load for another command, default 10000),\n"
+    "Environment: IOPSTAT_DB (default database), IOPSTAT_BUSY_TIMEOUT_MS (whole\n"
+    "milliseconds a command waits for a load, or a load for another command;\n"
+    "default 10000; anything else is a usage error),\n"
     "SOURCE_DATE_EPOCH (pins the clock: whole seconds since 1970-01-01),\n"
     "IOPSTAT_REPORTS (the report definitions folder).\n"
     "Documentation: README.md and docs/ in the source tree.\n";
 
 /* How long a command waits for another one's lock: IOPSTAT_BUSY_TIMEOUT_MS,
- * default 10 s. */
+ * default 10 s (also when empty); -1 when it is set but not a whole number
+ * of milliseconds within an int (atoi read '30s' as 30 ms and 'abc' as no
+ * wait at all). main refuses such a value before any command runs. */
 static int busy_ms(void)
 {
     const char *v = getenv("IOPSTAT_BUSY_TIMEOUT_MS");
-    return v ? atoi(v) : 10000;
+    char *end;
+    long n;
+
+    if (!v || !*v)
+        return 10000;
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (*end || errno || n < 0 || n > INT_MAX || !isdigit((unsigned char)v[0]))
+        return -1;
+    return (int)n;
 }
 
 static int fail(const iop_error *err)
@@ -460,6 +474,10 @@ int main(int argc, char **argv)
         printf("iopstat %s\n", IOP_VERSION);
         return 0;
     }
+    if ((!strcmp(argv[1], "load") || !strcmp(argv[1], "metrics") ||
+         !strcmp(argv[1], "report")) && busy_ms() < 0)
+        return usage_error("IOPSTAT_BUSY_TIMEOUT_MS must be a whole number of milliseconds "
+                           "(0 to %d), got '%s'", INT_MAX, getenv("IOPSTAT_BUSY_TIMEOUT_MS"));
     if (!strcmp(argv[1], "load"))
         return cmd_load(argc - 1, argv + 1);
     if (!strcmp(argv[1], "metrics"))

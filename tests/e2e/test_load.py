@@ -570,6 +570,28 @@ class TestCommandLine(LoadCase):
         self.assertEqual(rc, 1)
         self.assertIn("expected date (YYYY-MM-DD) in '--extract-date', got '2026-02-30'", err)
 
+    def test_bad_busy_timeout(self):
+        """IOPSTAT_BUSY_TIMEOUT_MS is whole milliseconds or nothing: '30s'
+        was read as 30 ms and 'abc' as no wait. load, metrics and report
+        refuse it before they touch the database; empty means the default."""
+        d = write_extract(BASE)
+        commands = (("load", d, "--db", self.db, "--extract-date", EXTRACT_DATE),
+                    ("metrics", "--db", self.db, "--from", "2026-01-01", "--to", "2026-01-31"),
+                    ("report", "monthly", "--month", "2026-01", "--db", self.db,
+                     "-o", os.path.join(self.tmp, "m.xlsx")))
+        for value in ("30s", "abc", "-5", " 5", "1e3", "2147483648"):
+            for args in commands:
+                rc, out, err = run(*args, env={"IOPSTAT_BUSY_TIMEOUT_MS": value})
+                self.assertEqual(rc, 1, (value, args, err))
+                self.assertIn("IOPSTAT_BUSY_TIMEOUT_MS must be a whole number of milliseconds "
+                              f"(0 to 2147483647), got '{value}'", err)
+                self.assertEqual(out, "")
+        self.assertEqual(os.listdir(self.tmp), [])
+        for value in ("", "0", "2147483647"):
+            for args in commands:
+                rc, _, err = run(*args, env={"IOPSTAT_BUSY_TIMEOUT_MS": value})
+                self.assertEqual(rc, 0, (value, args, err))
+
     def test_missing_folder(self):
         rc, _, err = run("load", os.path.join(self.tmp, "nope"), "--db", self.db)
         self.assertEqual(rc, 3)
