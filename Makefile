@@ -87,14 +87,18 @@ build/iopstat-asan: $(ASAN_OBJ)
 	@$(if $(V),,echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $(ASAN_OBJ) $(LIBS)
 
+# test_metrics_reuse makes pthread_create fail, to test the metrics' run
+# without a second thread.
+build/tests/test_metrics_reuse build/tests-asan/test_metrics_reuse: TESTWRAP = -Wl,--wrap=pthread_create
+
 build/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p build/tests
 	@$(if $(V),,echo "  TEST    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS) $(TESTLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS) $(TESTLIBS) $(TESTWRAP)
 build/tests-asan/%: tests/unit/%.c $(ASAN_LIB)
 	@mkdir -p build/tests-asan
 	@$(if $(V),,echo "  TEST    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(ASAN_LIB) $(LIBS) $(TESTLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(ASAN_LIB) $(LIBS) $(TESTLIBS) $(TESTWRAP)
 
 run: all
 	sh tools/run-sample.sh

@@ -5,11 +5,13 @@
  * value: a period made of months that earlier calls built, after calls
  * with other dimensions, a partial period and a call that wanted only
  * some metrics. Calls on two connections (iop_mctx.db2) equal calls on
- * one, and report the first error in the calls' order. Also: a month
+ * one, and report the first error in the calls' order, also when no
+ * second thread can be started (the lanes run in turn). Also: a month
  * whose build fails is rolled back, and a build's errors are reported as
  * what they are. A read-only store sees one state of the database until
  * it is closed, and its twin the same one, or none.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +31,25 @@
 #include "iop/store.h"
 
 static char dir[64], extract[96], db[96];
+
+/* Linked with -Wl,--wrap=pthread_create (Makefile): while threads_fail is
+ * set, the library cannot start a thread, as when a system is out of
+ * them; threads_refused counts the refusals. */
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
+                          void *arg);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
+                          void *arg);
+static int threads_fail, threads_refused;
+
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
+                          void *arg)
+{
+    if (threads_fail) {
+        threads_refused++;
+        return EAGAIN;
+    }
+    return __real_pthread_create(t, a, fn, arg);
+}
 
 static int setup(void **state)
 {
@@ -226,6 +247,67 @@ static void test_two_connections_equal_one(void **state)
     iop_store_close(&a);
     iop_store_close(&b);
     iop_store_close(&one);
+}
+
+/* Without a second thread (pthread_create fails) the two lanes run in
+ * turn, each on its own connection, with the same rows, and the first
+ * error in the calls' order is still the one reported. */
+static void test_no_thread_runs_the_lanes_in_turn(void **state)
+{
+    static const char *const screens[] = {"uds_negative", NULL};
+    iop_store a, b, one;
+    iop_mctx cs[NMANY], solo[NMANY];
+    iop_rows two[NMANY], ref[NMANY];
+    iop_error err;
+
+    (void)state;
+    assert_int_equal(iop_store_open(&a, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    assert_int_equal(iop_store_open(&b, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    assert_int_equal(iop_store_open(&one, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    many_calls(cs, a.db, b.db);
+    many_calls(solo, one.db, NULL);
+    for (size_t i = 0; i < NMANY; i++) {
+        iop_rows_init(&two[i]);
+        iop_rows_init(&ref[i]);
+    }
+    threads_fail = 1;
+    threads_refused = 0;
+    iop_code rc1 = iop_metrics_run_many(cs, NMANY, two, &err);
+    threads_fail = 0;
+    assert_int_equal(rc1, IOP_OK);
+    assert_int_equal(threads_refused, 1);
+    assert_int_equal(iop_metrics_run_many(solo, NMANY, ref, &err), IOP_OK);
+    for (size_t i = 0; i < NMANY; i++) {
+        assert_true(two[i].n > 10);
+        assert_same_rows(&two[i], &ref[i]);
+        iop_rows_release(&two[i]);
+        iop_rows_release(&ref[i]);
+    }
+    iop_store_close(&a);
+    iop_store_close(&b);
+    iop_store_close(&one);
+    /* an error of lane 1 (drug screens), with no thread for it: on new
+     * connections, which hold no month segments yet */
+    assert_int_equal(iop_store_open(&a, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    assert_int_equal(iop_store_open(&b, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    assert_int_equal(sqlite3_exec(b.db, "CREATE TEMP VIEW drug_screens AS SELECT 1 AS x",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    many_calls(cs, a.db, b.db);
+    for (size_t i = 0; i < NMANY; i++) {
+        cs[i].want = screens;
+        iop_rows_init(&two[i]);
+    }
+    threads_fail = 1;
+    iop_error_clear(&err);
+    iop_code rc = iop_metrics_run_many(cs, NMANY, two, &err);
+    threads_fail = 0;
+    for (size_t i = 0; i < NMANY; i++)
+        iop_rows_release(&two[i]);
+    iop_store_close(&a);
+    iop_store_close(&b);
+    assert_int_equal(rc, IOP_EIO);
+    assert_int_equal(threads_refused, 2);
+    assert_string_equal(err.message, "database error: no such column: d.collected_on");
 }
 
 /* An error on either connection is the run's, and it is the first in the
@@ -536,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_cached_months_equal_a_fresh_connection),
         cmocka_unit_test(test_two_connections_equal_one),
         cmocka_unit_test(test_two_connections_first_error),
+        cmocka_unit_test(test_no_thread_runs_the_lanes_in_turn),
         cmocka_unit_test(test_twin_only_with_the_loads_facts),
         cmocka_unit_test(test_reader_sees_one_state),
         cmocka_unit_test(test_no_twin_while_a_load_waits),
