@@ -217,16 +217,16 @@ static void many_calls(iop_mctx *cs, sqlite3 *db1, sqlite3 *db2)
 }
 
 /* Calls on two connections (each lane's sections of every call in a
- * thread of its own) give, call for call, the rows of one connection:
- * the same rows in the same order, doubles bit for bit. */
-static void test_two_connections_equal_one(void **state)
+ * thread of its own, or in turn when no_thread makes pthread_create fail)
+ * give, call for call, the rows of one connection: the same rows in the
+ * same order, doubles bit for bit. */
+static void two_connections_equal_one(int no_thread)
 {
     iop_store a, b, one;
     iop_mctx cs[NMANY], solo[NMANY];
     iop_rows two[NMANY], ref[NMANY];
     iop_error err;
 
-    (void)state;
     assert_int_equal(iop_store_open(&a, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
     assert_int_equal(iop_store_open(&b, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
     assert_int_equal(iop_store_open(&one, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
@@ -236,7 +236,12 @@ static void test_two_connections_equal_one(void **state)
         iop_rows_init(&two[i]);
         iop_rows_init(&ref[i]);
     }
-    assert_int_equal(iop_metrics_run_many(cs, NMANY, two, &err), IOP_OK);
+    threads_fail = no_thread;
+    threads_refused = 0;
+    iop_code rc = iop_metrics_run_many(cs, NMANY, two, &err);
+    threads_fail = 0;
+    assert_int_equal(rc, IOP_OK);
+    assert_int_equal(threads_refused, no_thread);
     assert_int_equal(iop_metrics_run_many(solo, NMANY, ref, &err), IOP_OK);
     for (size_t i = 0; i < NMANY; i++) {
         assert_true(two[i].n > 10);
@@ -249,43 +254,25 @@ static void test_two_connections_equal_one(void **state)
     iop_store_close(&one);
 }
 
+static void test_two_connections_equal_one(void **state)
+{
+    (void)state;
+    two_connections_equal_one(0);
+}
+
 /* Without a second thread (pthread_create fails) the two lanes run in
  * turn, each on its own connection, with the same rows, and the first
  * error in the calls' order is still the one reported. */
 static void test_no_thread_runs_the_lanes_in_turn(void **state)
 {
     static const char *const screens[] = {"uds_negative", NULL};
-    iop_store a, b, one;
-    iop_mctx cs[NMANY], solo[NMANY];
-    iop_rows two[NMANY], ref[NMANY];
+    iop_store a, b;
+    iop_mctx cs[NMANY];
+    iop_rows two[NMANY];
     iop_error err;
 
     (void)state;
-    assert_int_equal(iop_store_open(&a, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
-    assert_int_equal(iop_store_open(&b, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
-    assert_int_equal(iop_store_open(&one, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
-    many_calls(cs, a.db, b.db);
-    many_calls(solo, one.db, NULL);
-    for (size_t i = 0; i < NMANY; i++) {
-        iop_rows_init(&two[i]);
-        iop_rows_init(&ref[i]);
-    }
-    threads_fail = 1;
-    threads_refused = 0;
-    iop_code rc1 = iop_metrics_run_many(cs, NMANY, two, &err);
-    threads_fail = 0;
-    assert_int_equal(rc1, IOP_OK);
-    assert_int_equal(threads_refused, 1);
-    assert_int_equal(iop_metrics_run_many(solo, NMANY, ref, &err), IOP_OK);
-    for (size_t i = 0; i < NMANY; i++) {
-        assert_true(two[i].n > 10);
-        assert_same_rows(&two[i], &ref[i]);
-        iop_rows_release(&two[i]);
-        iop_rows_release(&ref[i]);
-    }
-    iop_store_close(&a);
-    iop_store_close(&b);
-    iop_store_close(&one);
+    two_connections_equal_one(1);
     /* an error of lane 1 (drug screens), with no thread for it: on new
      * connections, which hold no month segments yet */
     assert_int_equal(iop_store_open(&a, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
