@@ -330,18 +330,19 @@ static double *design(const cox_data *d, size_t *n_vars, size_t *first)
     return x;
 }
 
-/* Why the model as a whole gives no hazard ratio, or NULL. */
+/* Why the model as a whole gives no hazard ratio, or NULL. A singular
+ * fit may still report the columns that are not aliased; one that became
+ * singular during its iterations reports none, even when it had flagged
+ * aliased columns before them (it once gave those hazard ratios of 0). */
 static const char *model_failure(iop_stats_status s, const iop_stats_cox *fit)
 {
-    bool flagged = false;
-    for (size_t j = 0; fit && j < fit->n_vars; j++)
-        flagged |= fit->flag[j] != IOP_STATS_COEF_OK;
     switch (s) {
     case IOP_STATS_OK:
     case IOP_STATS_INFINITE:
         return NULL;
     case IOP_STATS_SINGULAR:
-        return flagged ? NULL : "model not estimable: information matrix not positive definite";
+        return fit && fit->reported ? NULL
+                                    : "model not estimable: information matrix not positive definite";
     case IOP_STATS_NO_CONVERGENCE:
         return "model did not converge in 20 iterations";
     case IOP_STATS_NOT_ESTIMABLE:

@@ -519,6 +519,7 @@ static void cox_report(cox_data *d, const cox_fit *f, const double *robust,
 {
     size_t p = d->p;
 
+    c->reported = 1;
     c->loglik_null = f->loglik0;
     c->loglik = f->loglik;
     c->iterations = f->iter;

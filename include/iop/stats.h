@@ -272,6 +272,9 @@ typedef struct iop_stats_cox {
     size_t n_vars;
     size_t n_clusters;
     int iterations;
+    int reported;            /* 1 when the fit converged and its coefficients
+                                are reported (OK, INFINITE, and SINGULAR
+                                for aliased columns); 0 when nothing is */
     double loglik_null;      /* log partial likelihood at beta = 0 */
     double loglik;           /* at the estimate */
     double *coef;
@@ -299,9 +302,11 @@ typedef struct iop_stats_cox {
  *   INFINITE         converged, but flag[j] marks coefficients that may be
  *                    infinite; the others are reported;
  *   SINGULAR         some columns are aliased (flag[j]); the others are
- *                    reported. Also (flags all OK, nothing reported) when
- *                    the information matrix stops being positive definite
- *                    during the iterations;
+ *                    reported. Also (reported = 0, nothing reported, and
+ *                    flag[j] may still mark columns aliased at the start)
+ *                    when every column is constant, or the information
+ *                    matrix stops being positive definite during the
+ *                    iterations;
  *   NO_CONVERGENCE   20 iterations were not enough; nothing is reported;
  *   NOT_ESTIMABLE    no events, n_vars = 0, or fewer than two clusters;
  *                    nothing is reported.

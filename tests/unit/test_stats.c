@@ -527,6 +527,7 @@ static void test_cox_degenerate(void **state)
     assert_int_equal(c->flag[1], IOP_STATS_COEF_ALIASED);
     assert_near(c->coef[1] + c->std_err[1] + c->hr[1], 0, 0);
     assert_true(c->std_err[0] > 0);
+    assert_int_equal(c->reported, 1);
     assert_non_null(strstr(c->message, "column(s) 1"));
     iop_stats_cox_free(c);
     assert_int_equal(iop_stats_cox_new(a->t, a->e, x3, a->n, 3, NULL, &c),
@@ -534,11 +535,43 @@ static void test_cox_degenerate(void **state)
     assert_int_equal(c->flag[0], IOP_STATS_COEF_OK);
     assert_int_equal(c->flag[1], IOP_STATS_COEF_INFINITE);
     assert_int_equal(c->flag[2], IOP_STATS_COEF_OK);
+    assert_int_equal(c->reported, 1);
     assert_non_null(strstr(c->message, "infinite"));
     iop_stats_cox_free(c);
     free(x3);
     free(x2);
     free(a);
+}
+
+/* Aliased columns dropped at the start, then an information matrix that
+ * stops being positive definite during the iterations (R: "Ran out of
+ * iterations and did not converge"): SINGULAR with nothing reported, not
+ * the columns left with hazard ratios of 0, as the metrics once read it.
+ * Found by a search of small random data sets; columns 1 and 6 are 0. */
+static void test_cox_singular_after_aliased(void **state)
+{
+    const double t[] = {1, 6, 8, 2, 6, 1, 1};
+    const int e[] = {0, 1, 1, 1, 1, 1, 0};
+    const double x[] = {
+        1, 0, 0, 0, 0, 1, 0,
+        0, 0, 0, 0, 0, 1, 0,
+        1, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 1, 0, 1, 0,
+        0, 0, 0, 0, 1, 0, 0,
+        0, 0, 1, 0, 0, 1, 0,
+        0, 0, 0, 0, 0, 0, 0,
+    };
+    iop_stats_cox *c = NULL;
+
+    (void)state;
+    assert_int_equal(iop_stats_cox_new(t, e, x, 7, 7, NULL, &c), IOP_STATS_SINGULAR);
+    assert_int_equal(c->reported, 0);
+    assert_int_equal(c->flag[1], IOP_STATS_COEF_ALIASED);
+    assert_int_equal(c->flag[6], IOP_STATS_COEF_ALIASED);
+    assert_non_null(strstr(c->message, "not positive definite at iteration"));
+    for (size_t j = 0; j < 7; j++)
+        assert_near(c->hr[j] + c->std_err[j], 0, 0);
+    iop_stats_cox_free(c);
 }
 
 /* ---- Proportions -------------------------------------------------------- */
@@ -809,6 +842,7 @@ int main(void)
         cmocka_unit_test(test_cox_not_estimable),
         cmocka_unit_test(test_cox_bad_input),
         cmocka_unit_test(test_cox_degenerate),
+        cmocka_unit_test(test_cox_singular_after_aliased),
         cmocka_unit_test(test_wilson_published),
         cmocka_unit_test(test_wilson_edges),
         cmocka_unit_test(test_chisq_published),
