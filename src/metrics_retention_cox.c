@@ -333,7 +333,8 @@ static double *design(const cox_data *d, size_t *n_vars, size_t *first)
 /* Why the model as a whole gives no hazard ratio, or NULL. A singular
  * fit may still report the columns that are not aliased; one that became
  * singular during its iterations reports none, even when it had flagged
- * aliased columns before them (it once gave those hazard ratios of 0). */
+ * aliased columns before them (the rows of the other columns once showed
+ * hazard ratios, CIs and p-values of 0). */
 static const char *model_failure(iop_stats_status s, const iop_stats_cox *fit)
 {
     switch (s) {
