@@ -124,6 +124,34 @@ class TestRetentionEdges(unittest.TestCase):
                          ("25", "10", "", "a confidence limit is not reached"))
         self.assertGreater(against_r(self, db, "2026-01-01", "2026-02-10"), 10)
 
+    def test_cox_singular_during_iterations(self):
+        """Eight IOP admissions on 2026-03-02 (the 7-row Cox case of
+        test_stats.c, plus K2's same-day stay, censored before every
+        dropout: aliased at the start). The counselor model then turns
+        singular during its iterations (R: 'Ran out of iterations', NA).
+        Every counselor's row says so, with no figures: they once showed
+        hazard ratios, CIs, z and p of 0."""
+        stays = [(1, 0, "K1", "M"), (6, 1, "K0", "M"), (8, 1, "K1", "F"), (2, 1, "K4", "M"),
+                 (6, 1, "K5", "F"), (1, 1, "K3", "M"), (1, 0, "K0", "F"), (0, 0, "K2", "F")]
+        files = {name: text.split("\n", 1)[0] + "\n" for name, text in BASE.items()}
+        files["clients.csv"] = CLIENTS + "".join(
+            f"Z{i},1980,{sex},,,opioids,0,self,medicaid\n" for i, (_, _, _, sex) in enumerate(stays))
+        files["episodes.csv"] = EPISODES + "".join(
+            f"Z{i}E,Z{i},2.1,2026-03-02,North,P,2026-03-{2 + days:02d},"
+            f"{'dropped_out' if dropout else 'completed'},{k},,\n"
+            for i, (days, dropout, k, _) in enumerate(stays))
+        db = self.db(files)
+        r = self.rows(db, "2026-03-01", "2026-03-31", "--by", "counselor")
+        for k in ("K1", "K3", "K4", "K5"):
+            row = r[("cox_hr", "counselor", k, "")]
+            self.assertEqual([row[f] for f in ("estimate", "lower", "upper", "statistic",
+                                               "p_value")], [""] * 5, k)
+            self.assertEqual(row["note"], "model not estimable: information matrix not "
+                                          "positive definite; reference 'K0'")
+        self.assertEqual(r[("cox_hr", "counselor", "K2", "")]["note"],
+                         "no dropout in this counselor: not estimable; reference 'K0'")
+        self.assertGreater(against_r(self, db, "2026-03-01", "2026-03-31", "counselor"), 50)
+
     def test_base_by_hand(self):
         # E2 2026-01-22 -> 2026-03-20 completed (57 days); E3 2026-02-02 open
         # to 2026-05-31 (118 days): S = 1 to day 56, 0.5 from day 57.
