@@ -12,8 +12,8 @@ import time
 import unittest
 
 from iophelp import (IOPSTAT, ASSESSMENTS, BASE, CLIENTS, EPISODES, EXTRACT_DATE, FOLLOWUPS,
-                     SCREENS, SESSIONS, SLOW, accounting_holds, dump, load, query, run,
-                     write_extract)
+                     SCREENS, SESSIONS, SLOW, accounting_holds, dump, environment, load, query,
+                     run, write_extract)
 
 
 def with_rows(**extra):
@@ -404,7 +404,7 @@ class TestTransactions(LoadCase):
                 os.unlink(self.db)
             p = subprocess.Popen(IOPSTAT + ["load", big, "--db", self.db, "--strict",
                                             "--extract-date", "2026-05-31"],
-                                 stderr=subprocess.PIPE)
+                                 stderr=subprocess.PIPE, env=environment())
             while p.poll() is None:
                 if os.path.exists(self.db):
                     con = sqlite3.connect(self.db, timeout=0, isolation_level=None)
@@ -430,7 +430,7 @@ class TestTransactions(LoadCase):
             b = subprocess.Popen(IOPSTAT + ["load", write_extract(BASE), "--db", self.db,
                                             "--extract-date", EXTRACT_DATE],
                                  stderr=subprocess.PIPE,
-                                 env=dict(os.environ, IOPSTAT_BUSY_TIMEOUT_MS="60000"))
+                                 env=environment({"IOPSTAT_BUSY_TIMEOUT_MS": "60000"}))
 
             def b_has_it_open():
                 fds = os.path.join("/proc", str(b.pid), "fd")
