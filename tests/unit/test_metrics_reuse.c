@@ -6,10 +6,10 @@
  * with other dimensions, a partial period and a call that wanted only
  * some metrics. Calls on two connections (iop_mctx.db2) equal calls on
  * one, and report the first error in the calls' order, also when no
- * second thread can be started (the lanes run in turn). Also: a month
- * whose build fails is rolled back, and a build's errors are reported as
- * what they are. A read-only store sees one state of the database until
- * it is closed, and its twin the same one, or none.
+ * second thread can be started (the lanes run in turn; a load fails).
+ * Also: a month whose build fails is rolled back, and a build's errors
+ * are reported as what they are. A read-only store sees one state of the
+ * database until it is closed, and its twin the same one, or none.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -295,6 +295,33 @@ static void test_no_thread_runs_the_lanes_in_turn(void **state)
     assert_int_equal(rc, IOP_EIO);
     assert_int_equal(threads_refused, 2);
     assert_string_equal(err.message, "database error: no such column: d.collected_on");
+}
+
+/* A load that cannot start its reader thread fails as what it is, and a
+ * first load leaves no file. */
+static void test_load_without_a_thread(void **state)
+{
+    char fresh[128];
+    iop_load_opts o;
+    iop_load_result res;
+    iop_error err;
+
+    (void)state;
+    snprintf(fresh, sizeof fresh, "%s/fresh.db", dir);
+    iop_load_opts_init(&o);
+    o.dir = extract;
+    o.db_path = fresh;
+    o.extract_date = "2026-10-31";
+    o.now = 1780000000;
+    iop_error_clear(&err);
+    threads_fail = 1;
+    threads_refused = 0;
+    iop_code rc = iop_load(&o, &res, &err);
+    threads_fail = 0;
+    assert_int_equal(rc, IOP_EIO);
+    assert_int_equal(threads_refused, 1);
+    assert_string_equal(err.message, "cannot start a thread");
+    assert_int_equal(access(fresh, F_OK), -1);
 }
 
 /* An error on either connection is the run's, and it is the first in the
@@ -606,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_two_connections_equal_one),
         cmocka_unit_test(test_two_connections_first_error),
         cmocka_unit_test(test_no_thread_runs_the_lanes_in_turn),
+        cmocka_unit_test(test_load_without_a_thread),
         cmocka_unit_test(test_twin_only_with_the_loads_facts),
         cmocka_unit_test(test_reader_sees_one_state),
         cmocka_unit_test(test_no_twin_while_a_load_waits),
