@@ -88,7 +88,7 @@ build/iopstat-asan: $(ASAN_OBJ)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $(ASAN_OBJ) $(LIBS)
 
 # test_metrics_reuse makes pthread_create fail, to test the metrics' run
-# without a second thread.
+# without a second thread and a load that cannot start its reader.
 build/tests/test_metrics_reuse build/tests-asan/test_metrics_reuse: TESTWRAP = -Wl,--wrap=pthread_create
 
 build/tests/%: tests/unit/%.c $(LIB_OBJ)
