@@ -541,28 +541,19 @@ static void loader_release(loader *L)
 }
 
 /*
- * A first load that fails leaves no file behind, as if it had never run:
- * SQLite made the database file (empty) when it opened it. It is removed
- * only while this connection holds the write lock again and the file is
- * still empty: another first load that opened it meanwhile either holds
- * the lock (the file stays, for it) or has not written yet (the file goes;
- * that load's first write fails, and it loads again into a new file: see
- * iop_load). Best effort: a file that cannot be locked or removed stays
- * as it is, empty.
+ * Whether path is still the file at_open names and that file is empty: a
+ * first load that finds its new file so once it holds the write lock
+ * removes it if the load fails, before it lets the lock go (load_once).
+ * Another first load that opened the file meanwhile and waits for the
+ * lock then writes into a file no longer there; its first write fails,
+ * and it loads again into a new file (iop_load).
  */
-static void remove_if_still_empty(iop_store *s, const struct stat *at_open)
+static bool same_empty_file(const char *path, const struct stat *at_open)
 {
     struct stat now;
 
-    sqlite3_busy_timeout(s->db, 0);
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return;
-    /* The file's size, not PRAGMA page_count: a write transaction on an
-     * empty database counts the page 1 it would write. */
-    if (stat(s->path, &now) == 0 && now.st_size == 0 && now.st_dev == at_open->st_dev &&
-        now.st_ino == at_open->st_ino)
-        (void)unlink(s->path);
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return stat(path, &now) == 0 && now.st_size == 0 && now.st_dev == at_open->st_dev &&
+           now.st_ino == at_open->st_ino;
 }
 
 /* Whether the database file this load opened is gone from its path (or the
@@ -585,7 +576,7 @@ static iop_code load_once(const iop_load_opts *o, iop_load_result *res, bool *re
     loader L = {.o = o};
     char date[11];
     struct stat st, at_open;
-    bool fresh, opened;
+    bool fresh, opened, new_file;
     iop_code rc;
 
     memset(res, 0, sizeof *res);
@@ -601,6 +592,9 @@ static iop_code load_once(const iop_load_opts *o, iop_load_result *res, bool *re
     opened = stat(o->db_path, &at_open) == 0;
     iop_progress_init(&L.progress, o->progress ? o->diag : NULL);
     rc = iop_store_exec(&L.store, "BEGIN IMMEDIATE", err);
+    /* made by this load and still empty now that it holds the lock: no
+     * other load wrote into it first */
+    new_file = rc == IOP_OK && fresh && opened && same_empty_file(o->db_path, &at_open);
     if (rc == IOP_OK)
         rc = load_all(&L, date, res, err);
     if (rc == IOP_OK && o->strict && res->rejected > 0) {
@@ -612,10 +606,14 @@ static iop_code load_once(const iop_load_opts *o, iop_load_result *res, bool *re
     if (rc == IOP_OK) {
         res->run = L.run;
     } else {
+        /* A failed first load leaves no file: SQLite made it, empty, at the
+         * open. It goes while the lock is still held, so that no other
+         * load can have written into it (the rollback then restores the
+         * removed file). */
+        if (new_file)
+            (void)unlink(o->db_path);
         sqlite3_exec(L.store.db, "ROLLBACK", NULL, NULL, NULL);
-        if (fresh && opened)
-            remove_if_still_empty(&L.store, &at_open);
-        else if ((*removed = file_removed(o->db_path, opened, &at_open)))
+        if (!new_file && (*removed = file_removed(o->db_path, opened, &at_open)))
             rc = iop_error_set(err, IOP_EIO, o->db_path, 0, 0,
                                "the database file was removed while this load ran (a "
                                "first load that fails removes the empty file it made); "
@@ -631,7 +629,7 @@ iop_code iop_load(const iop_load_opts *o, iop_load_result *res, iop_error *err)
     iop_code rc = load_once(o, res, &removed, err);
 
     /* A load that waited for a first load which then failed finds the
-     * file it opened removed (remove_if_still_empty) when it first writes,
+     * file it opened removed (load_once) when it first writes,
      * before it has read or printed a record: it loads again, into a new
      * file. */
     if (rc != IOP_OK && removed && res->read == 0) {

@@ -107,8 +107,8 @@ bool iop_store_facts_current(sqlite3 *db);
  * A second read-only connection to first's database for iop_mctx.db2,
  * pinned to run when run is not 0 (as first is), into twin: its handle,
  * or NULL when the metrics cannot read the load's `facts` on first (each
- * connection would build its own, in twice the memory), when it cannot
- * be opened at once (it never waits for a lock). first's read
+ * connection would build its own, in twice the memory), or when it
+ * cannot be opened at once (it never waits for a lock). first's read
  * transaction (iop_store_open) keeps any load from committing between the
  * two opens, so twin sees first's state. The caller
  * closes twin when the result is not NULL; the figures are the same on
