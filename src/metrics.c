@@ -220,17 +220,268 @@ iop_code iop_mctx_prepare(const iop_mctx *c, const char *sql, const char *group,
     return IOP_OK;
 }
 
-iop_code iop_mctx_row(const iop_mctx *c, const char *sql, const char *group,
-                      sqlite3_stmt **st, iop_error *err)
+/* Steps a statement prepared with result rc to its first row. */
+static iop_code first_row(const iop_mctx *c, iop_code rc, sqlite3_stmt **st, iop_error *err)
 {
-    iop_code rc = iop_mctx_prepare(c, sql, group, st, err);
-
     if (rc == IOP_OK && sqlite3_step(*st) != SQLITE_ROW) {
         rc = iop_mctx_fail(c, err);
         sqlite3_finalize(*st);
         *st = NULL;
     }
     return rc;
+}
+
+iop_code iop_mctx_row(const iop_mctx *c, const char *sql, const char *group,
+                      sqlite3_stmt **st, iop_error *err)
+{
+    return first_row(c, iop_mctx_prepare(c, sql, group, st, err), st, err);
+}
+
+/* ---- one query for every group (iop/metrics.h) -------------------------- */
+
+/* The grouped runs' rows: one row per group (or per group and row of a
+ * query that returns rows), its values in c0, c1, ... as the query
+ * returned them (the columns have no type, so no value is converted).
+ * metrics_gq names each run: the run shown, then the grouped text. */
+#define GROUPED_MAX_COLS 16
+static const char GROUPED_CREATE[] =
+    "CREATE TEMP TABLE IF NOT EXISTS metrics_gq (id INTEGER PRIMARY KEY, qkey TEXT UNIQUE,"
+    " ncol INTEGER);"
+    "CREATE TEMP TABLE IF NOT EXISTS metrics_gr (id INTEGER, grp, c0, c1, c2, c3, c4, c5,"
+    " c6, c7, c8, c9, c10, c11, c12, c13, c14, c15);"
+    "CREATE INDEX IF NOT EXISTS temp.metrics_gr_key ON metrics_gr (id, grp)";
+static const char GROUPED_FIND[] =
+    "SELECT id, ncol FROM temp.metrics_gq"
+    " WHERE qkey = (SELECT run_id FROM load_state) || '|' || ?1";
+static const char GROUPED_KEEP[] =
+    "INSERT INTO temp.metrics_gq (qkey, ncol)"
+    " VALUES ((SELECT run_id FROM load_state) || '|' || ?1, ?2)";
+static const char GROUPED_FILTER[] = "(?4 IS NULL OR ", GROUPED_EQ[] = " = ?4)",
+                  GROUPED_ROWS[] = " GROUP BY 1 ORDER BY 1";
+
+static int count_of(const char *s, const char *needle)
+{
+    int n = 0;
+    size_t len = strlen(needle);
+
+    for (const char *p = s; (p = strstr(p, needle)); p += len)
+        n++;
+    return n;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t a = strlen(s), b = strlen(tail);
+    return a >= b && memcmp(s + a - b, tail, b) == 0;
+}
+
+/* The text of all's query over every group with the group first:
+ * "SELECT X, ... GROUP BY 1" for one row of aggregates, "SELECT X, ...
+ * GROUP BY 1, 2 ORDER BY 1, 2" for rows "GROUP BY 1 ORDER BY 1"; its
+ * bound values are written into it (sqlite3_expanded_sql), so that the
+ * text is the cache's key. NULL when the query has another shape (and
+ * *nomem is false) or when out of memory (*nomem set). */
+static char *grouped_text(sqlite3_stmt *all, bool *nomem)
+{
+    const char *text = sqlite3_sql(all), *x, *xe;
+    char *exp;
+
+    *nomem = false;
+    if (!text || strncmp(text, "SELECT ", 7) != 0 || strncmp(text + 7, "DISTINCT", 8) == 0
+        || count_of(text, "?4") != 2 || count_of(text, GROUPED_FILTER) != 1)
+        return NULL;
+    x = strstr(text, GROUPED_FILTER) + strlen(GROUPED_FILTER);
+    if (!(xe = strstr(x, GROUPED_EQ)))
+        return NULL;
+    bool rows = count_of(text, "GROUP BY") == 1 && count_of(text, "ORDER BY") == 1
+                && ends_with(text, GROUPED_ROWS);
+    if (!rows && (strstr(text, "GROUP BY") || strstr(text, "ORDER BY")))
+        return NULL;
+    if (strstr(text, "LIMIT") || strstr(text, " OVER ") || strstr(text, "UNION")
+        || strstr(text, "EXCEPT") || strstr(text, "INTERSECT"))
+        return NULL;
+    if (!(exp = sqlite3_expanded_sql(all))) {
+        *nomem = true;
+        return NULL;
+    }
+    /* ?4 must be NULL: every group's rows */
+    if (count_of(exp, "(NULL IS NULL OR ") != 1 || (rows && !ends_with(exp, GROUPED_ROWS))) {
+        sqlite3_free(exp);
+        return NULL;
+    }
+    sqlite3_str *b = sqlite3_str_new(NULL);
+    size_t len = strlen(exp) - 7 - (rows ? strlen(GROUPED_ROWS) : 0);
+    sqlite3_str_appendf(b, "SELECT %.*s, ", (int)(xe - x), x);
+    sqlite3_str_append(b, exp + 7, (int)len);
+    sqlite3_str_appendall(b, rows ? " GROUP BY 1, 2 ORDER BY 1, 2" : " GROUP BY 1");
+    sqlite3_free(exp);
+    char *out = sqlite3_str_finish(b);
+    *nomem = out == NULL;
+    return out;
+}
+
+/* Runs the grouped text once into metrics_gr under a new id (*ncol 0:
+ * more columns than the table holds, not kept). */
+static iop_code grouped_run(const iop_mctx *c, const char *gtext, sqlite3_int64 *id,
+                            int *ncol, iop_error *err)
+{
+    sqlite3_stmt *g = NULL, *keep = NULL, *ins = NULL;
+    sqlite3_str *b;
+    char *text = NULL;
+    int s = SQLITE_DONE;
+    iop_code rc = IOP_OK;
+
+    *ncol = 0;
+    if (sqlite3_prepare_v2(c->db, gtext, -1, &g, NULL) != SQLITE_OK)
+        return iop_mctx_fail(c, err);
+    int n = sqlite3_column_count(g) - 1;
+    if (n < 1 || n > GROUPED_MAX_COLS) {
+        sqlite3_finalize(g);
+        return IOP_OK;
+    }
+    b = sqlite3_str_new(NULL);
+    sqlite3_str_appendall(b, "INSERT INTO temp.metrics_gr (id, grp");
+    for (int j = 0; j < n; j++)
+        sqlite3_str_appendf(b, ", c%d", j);
+    sqlite3_str_appendall(b, ") VALUES (?1, ?2");
+    for (int j = 0; j < n; j++)
+        sqlite3_str_appendf(b, ", ?%d", j + 3);
+    sqlite3_str_appendall(b, ")");
+    if (!(text = sqlite3_str_finish(b))) {
+        sqlite3_finalize(g);
+        return iop_metrics_nomem(err);
+    }
+    if (sqlite3_exec(c->db, "SAVEPOINT iop_grouped", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_free(text);
+        sqlite3_finalize(g);
+        return iop_mctx_fail(c, err);
+    }
+    if (sqlite3_prepare_v2(c->db, GROUPED_KEEP, -1, &keep, NULL) != SQLITE_OK
+        || sqlite3_prepare_v2(c->db, text, -1, &ins, NULL) != SQLITE_OK)
+        rc = iop_mctx_fail(c, err);
+    if (rc == IOP_OK) {
+        sqlite3_bind_text(keep, 1, gtext, -1, SQLITE_STATIC);
+        sqlite3_bind_int(keep, 2, n);
+        if (sqlite3_step(keep) != SQLITE_DONE)
+            rc = iop_mctx_fail(c, err);
+        *id = sqlite3_last_insert_rowid(c->db);
+        sqlite3_bind_int64(ins, 1, *id);
+    }
+    while (rc == IOP_OK && (s = sqlite3_step(g)) == SQLITE_ROW) {
+        for (int j = 0; j <= n; j++)
+            sqlite3_bind_value(ins, j + 2, sqlite3_column_value(g, j));
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            rc = iop_mctx_fail(c, err);
+        sqlite3_reset(ins);
+    }
+    if (rc == IOP_OK && s != SQLITE_DONE)
+        rc = iop_mctx_fail(c, err);
+    sqlite3_finalize(g);
+    sqlite3_finalize(keep);
+    sqlite3_finalize(ins);
+    sqlite3_free(text);
+    if (rc != IOP_OK)
+        sqlite3_exec(c->db, "ROLLBACK TO iop_grouped", NULL, NULL, NULL);
+    if (sqlite3_exec(c->db, "RELEASE iop_grouped", NULL, NULL, NULL) != SQLITE_OK
+        && rc == IOP_OK)
+        rc = iop_mctx_fail(c, err);
+    if (rc == IOP_OK)
+        *ncol = n;
+    return rc;
+}
+
+/* The id and column count of the kept run of gtext, running it first
+ * when the connection has none (*ncol 0: not served). */
+static iop_code grouped_find(const iop_mctx *c, const char *gtext, sqlite3_int64 *id,
+                             int *ncol, iop_error *err)
+{
+    sqlite3_stmt *st;
+    int s;
+
+    *ncol = 0;
+    if (sqlite3_exec(c->db, GROUPED_CREATE, NULL, NULL, NULL) != SQLITE_OK
+        || sqlite3_prepare_v2(c->db, GROUPED_FIND, -1, &st, NULL) != SQLITE_OK)
+        return iop_mctx_fail(c, err);
+    sqlite3_bind_text(st, 1, gtext, -1, SQLITE_STATIC);
+    s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        *ncol = sqlite3_column_int(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (s == SQLITE_ROW)
+        return IOP_OK;
+    if (s != SQLITE_DONE)
+        return iop_mctx_fail(c, err);
+    return grouped_run(c, gtext, id, ncol, err);
+}
+
+iop_code iop_mctx_grouped(const iop_mctx *c, sqlite3_stmt *all, const char *group,
+                          sqlite3_stmt **st, iop_error *err)
+{
+    sqlite3_int64 id = 0;
+    int ncol = 0, s;
+    bool nomem;
+    char *gtext;
+    iop_code rc;
+
+    *st = NULL;
+    if (!c->by || !group)
+        return IOP_OK;
+    if (!(gtext = grouped_text(all, &nomem)))
+        return nomem ? iop_metrics_nomem(err) : IOP_OK;
+    rc = grouped_find(c, gtext, &id, &ncol, err);
+    sqlite3_free(gtext);
+    if (rc != IOP_OK || ncol == 0)
+        return rc;
+
+    sqlite3_str *b = sqlite3_str_new(NULL);
+    sqlite3_str_appendall(b, "SELECT c0");
+    for (int j = 1; j < ncol; j++)
+        sqlite3_str_appendf(b, ", c%d", j);
+    sqlite3_str_appendall(b, " FROM temp.metrics_gr WHERE id = ?1 AND grp = ?2 ORDER BY rowid");
+    char *text = sqlite3_str_finish(b);
+    if (!text)
+        return iop_metrics_nomem(err);
+    s = sqlite3_prepare_v2(c->db, text, -1, st, NULL);
+    sqlite3_free(text);
+    if (s != SQLITE_OK) {
+        *st = NULL;
+        return iop_mctx_fail(c, err);
+    }
+    sqlite3_bind_int64(*st, 1, id);
+    sqlite3_bind_text(*st, 2, group, -1, SQLITE_TRANSIENT);
+    /* a group with no row: the caller's own query says what it yields */
+    s = sqlite3_step(*st);
+    if (s == SQLITE_ROW) {
+        sqlite3_reset(*st);
+        return IOP_OK;
+    }
+    sqlite3_finalize(*st);
+    *st = NULL;
+    return s == SQLITE_DONE ? IOP_OK : iop_mctx_fail(c, err);
+}
+
+iop_code iop_mctx_prepare_grouped(const iop_mctx *c, const char *sql, const char *group,
+                                  sqlite3_stmt **st, iop_error *err)
+{
+    if (c->by && group) {
+        sqlite3_stmt *all;
+        iop_code rc = iop_mctx_prepare(c, sql, NULL, &all, err);
+
+        if (rc == IOP_OK)
+            rc = iop_mctx_grouped(c, all, group, st, err);
+        sqlite3_finalize(all);
+        if (rc != IOP_OK || *st)
+            return rc;
+    }
+    return iop_mctx_prepare(c, sql, group, st, err);
+}
+
+iop_code iop_mctx_row_grouped(const iop_mctx *c, const char *sql, const char *group,
+                              sqlite3_stmt **st, iop_error *err)
+{
+    return first_row(c, iop_mctx_prepare_grouped(c, sql, group, st, err), st, err);
 }
 
 iop_code iop_mctx_exec(const iop_mctx *c, const char *sql, iop_error *err)

@@ -484,10 +484,20 @@ static iop_code iet_build(const iop_mctx *seg, const char *key, void *arg, iop_e
 static iop_code iet_counts(const iop_mctx *c, const char *group, const iet_window *w,
                            long out[3], iop_error *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st, *g = NULL;
+    /* a group's counts come from one grouped read of every group's */
     iop_code rc = iop_mctx_segments_episodes(c, w->table, IET_SEG_CREATE, iet_build,
-                                             (void *)w, IET_READ_SQL, group, &st, err);
+                                             (void *)w, IET_READ_SQL, NULL, &st, err);
 
+    if (rc == IOP_OK && group)
+        rc = iop_mctx_grouped(c, st, group, &g, err);
+    if (rc == IOP_OK && group) {
+        sqlite3_finalize(st);
+        st = g;
+        if (!st)
+            rc = iop_mctx_segments_episodes(c, w->table, IET_SEG_CREATE, iet_build, (void *)w,
+                                            IET_READ_SQL, group, &st, err);
+    }
     if (rc == IOP_OK && sqlite3_step(st) != SQLITE_ROW)
         rc = iop_mctx_fail(c, err);
     for (int j = 0; j < 3 && rc == IOP_OK; j++)

@@ -55,7 +55,7 @@ static const char *const FLOW[] = {"admissions", "discharges", "discharges_compl
 static iop_code flow(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     sqlite3_stmt *st;
-    iop_code rc = iop_mctx_row(c, FLOW_SQL, group, &st, err);
+    iop_code rc = iop_mctx_row_grouped(c, FLOW_SQL, group, &st, err);
     iop_row *r;
 
     if (rc != IOP_OK)
@@ -88,7 +88,7 @@ static iop_code kinds(const iop_mctx *c, const char *group, iop_rows *rows, iop_
     static const char *const NAMES[] = {"new_clients", "returning_clients",
                                         "continuing_clients"};
     sqlite3_stmt *st;
-    iop_code rc = iop_mctx_prepare(c, KIND_SQL, group, &st, err);
+    iop_code rc = iop_mctx_prepare_grouped(c, KIND_SQL, group, &st, err);
 
     if (rc != IOP_OK)
         return rc;

@@ -41,7 +41,7 @@ static const char GROUP_SQL[] =
 static iop_code rates(const iop_mctx *c, const char *group, iop_rows *rows, iop_error *err)
 {
     sqlite3_stmt *st;
-    iop_code rc = iop_mctx_row(c, RATE_SQL, group, &st, err);
+    iop_code rc = iop_mctx_row_grouped(c, RATE_SQL, group, &st, err);
     iop_row *r;
 
     if (rc != IOP_OK)
@@ -76,7 +76,7 @@ static iop_code trend(const iop_mctx *c, const char *group, iop_rows *rows, iop_
     double score[1300];
     iop_stats_test t;
     iop_row *r;
-    iop_code rc = iop_mctx_prepare(c, MONTH_SQL, group, &st, err);
+    iop_code rc = iop_mctx_prepare_grouped(c, MONTH_SQL, group, &st, err);
 
     while (rc == IOP_OK && sqlite3_step(st) == SQLITE_ROW && k < 1300) {
         const char *ym = (const char *)sqlite3_column_text(st, 0);

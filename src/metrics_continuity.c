@@ -74,12 +74,13 @@ static const char LINKS_SQL[] =
     " WHERE e.level_of_care IN (SELECT code FROM levels)"
     " AND e.end_date BETWEEN ?1 AND ?2 AND e.discharge_date BETWEEN ?1 AND ?2";
 
-/* Each query over the links comes in two forms: [0] all episodes, [1] one
- * group (?4), so that a group's query reads only its rows through the
+/* Each query over the links comes in two forms: [0] every group (?4
+ * NULL; the form that iop_mctx_grouped() runs once for all groups), [1]
+ * one group (?4), so that a group's query reads only its rows through the
  * index. They read the segments ?5 to ?6 (bound by iop_mctx_segments for
  * the months of the links), so the call's own period is ?7 to ?8 and the
  * window W is ?9. */
-#define ALL ""
+#define ALL " AND (?4 IS NULL OR k.grp = ?4)"
 #define ONE " AND k.grp = ?4"
 
 /* Episodes discharged in [from - W, to - W]. */
@@ -121,7 +122,8 @@ static const char *const IOP_DISCHARGE_SQL[2] = {IOP_DISCHARGE(ALL), IOP_DISCHAR
     " FROM facts AS e LEFT JOIN facts AS p ON p.rowid = e.rowid - 1" \
     " AND p.client_id = e.client_id" \
     " WHERE e.level_of_care = ?3 AND e.admit_date BETWEEN ?7 AND ?8" g
-static const char *const IOP_ADMIT_SQL[2] = {IOP_ADMIT(ALL), IOP_ADMIT(" AND $GROUP = ?4")};
+static const char *const IOP_ADMIT_SQL[2] = {IOP_ADMIT(" AND (?4 IS NULL OR $GROUP = ?4)"),
+                                             IOP_ADMIT(" AND $GROUP = ?4")};
 
 /* 3.x residential (non-WM, number 3 to 3.9) and every WM level. */
 #define CONTINUITY(g) \
@@ -185,13 +187,23 @@ static iop_code prepare(const iop_mctx *c, const char *const sql[2], const char 
     return rc;
 }
 
-/* Runs a one-row query and reads its first nv columns as counts. */
+/* Runs a one-row query and reads its first nv columns as counts. A
+ * group's row comes from one grouped run of the form for every group
+ * (iop_mctx_grouped()) when it can. */
 static iop_code counts(const iop_mctx *c, const char *const sql[2], const char *group, int win,
                        bool links, long *v, int nv, iop_error *err)
 {
-    sqlite3_stmt *st;
-    iop_code rc = prepare(c, sql, group, win, links, &st, err);
+    sqlite3_stmt *st = NULL, *all;
+    iop_code rc = IOP_OK;
 
+    if (c->by && group) {
+        rc = prepare(c, sql, NULL, win, links, &all, err);
+        if (rc == IOP_OK)
+            rc = iop_mctx_grouped(c, all, group, &st, err);
+        sqlite3_finalize(all);
+    }
+    if (rc == IOP_OK && !st)
+        rc = prepare(c, sql, group, win, links, &st, err);
     if (rc != IOP_OK)
         return rc;
     if (sqlite3_step(st) != SQLITE_ROW)

@@ -158,6 +158,41 @@ iop_code iop_mctx_row(const iop_mctx *c, const char *sql, const char *group,
                       sqlite3_stmt **st, iop_error *err);
 
 /*
+ * One query for every group. A section runs its queries for all groups,
+ * then once per group of the dimension; a query that reads the whole
+ * period (the episodes overlapping a month, say) then reads it once per
+ * group. iop_mctx_grouped() runs such a query once with its group as an
+ * extra first column and GROUP BY, keeps the rows in TEMP tables of the
+ * connection (keyed by the run shown and the query's text with its
+ * bound values), and serves each group's rows from them.
+ *
+ * all: the query for every group, prepared and bound with ?4 NULL, not
+ * stepped. The query must be an aggregate whose only use of ?4 is one
+ * "(?4 IS NULL OR X = ?4)", X the group's expression, and either one
+ * row of aggregates (no GROUP BY, ORDER BY or LIMIT anywhere in it) or
+ * rows ending "GROUP BY 1 ORDER BY 1"; its bound values must be text,
+ * integers or NULL (they key the rows as SQL text). On IOP_OK *st is a
+ * statement, not stepped, that yields what the query yields for group,
+ * in its order; or NULL when the query has another shape, c has no
+ * dimension, group is NULL, or the grouped run has no row for group (an
+ * aggregate row of an empty group): the caller then prepares its own
+ * query for group. all is not finalized. IOP_EIO or IOP_ENOMEM on
+ * failure.
+ */
+iop_code iop_mctx_grouped(const iop_mctx *c, sqlite3_stmt *all, const char *group,
+                          sqlite3_stmt **st, iop_error *err);
+
+/*
+ * iop_mctx_prepare() and iop_mctx_row() for a query of the shape that
+ * iop_mctx_grouped() serves: the statement for group comes from the
+ * grouped run when it can, else from sql itself.
+ */
+iop_code iop_mctx_prepare_grouped(const iop_mctx *c, const char *sql, const char *group,
+                                  sqlite3_stmt **st, iop_error *err);
+iop_code iop_mctx_row_grouped(const iop_mctx *c, const char *sql, const char *group,
+                              sqlite3_stmt **st, iop_error *err);
+
+/*
  * Per-connection TEMP tables that depend only on the database (as of the
  * pinned run) and, with by_dim, on the --by dimension are built once and
  * reused by later runs on the connection (the workbook's calls).

@@ -627,6 +627,178 @@ static void test_episode_build_errors(void **state)
     iop_store_close(&s);
 }
 
+/* A call's context on store s: [from, to], level 2.1, dimension by. */
+static iop_mctx ctx(iop_store *s, const char *from, const char *to, const char *by)
+{
+    iop_mctx c = {.db = s->db, .level = "2.1", .by = by,
+                  .by_expr = by ? iop_metrics_dimension(by) : NULL};
+    assert_true(iop_date_parse(from, 10, &c.from));
+    assert_true(iop_date_parse(to, 10, &c.to));
+    snprintf(c.from_s, sizeof c.from_s, "%s", from);
+    snprintf(c.to_s, sizeof c.to_s, "%s", to);
+    return c;
+}
+
+/* Steps a and b to the end: the same rows, value for value and type for
+ * type; returns the number of rows. */
+static int assert_same_results(sqlite3_stmt *a, sqlite3_stmt *b)
+{
+    int n = 0, sa, sb;
+
+    assert_int_equal(sqlite3_column_count(a), sqlite3_column_count(b));
+    while ((sa = sqlite3_step(a)) == SQLITE_ROW) {
+        assert_int_equal(sb = sqlite3_step(b), SQLITE_ROW);
+        for (int j = 0; j < sqlite3_column_count(a); j++) {
+            assert_int_equal(sqlite3_column_type(a, j), sqlite3_column_type(b, j));
+            if (sqlite3_column_type(a, j) == SQLITE_FLOAT) {
+                double x = sqlite3_column_double(a, j), y = sqlite3_column_double(b, j);
+                assert_memory_equal(&x, &y, sizeof x);
+            } else if (sqlite3_column_type(a, j) != SQLITE_NULL) {
+                assert_string_equal((const char *)sqlite3_column_text(a, j),
+                                    (const char *)sqlite3_column_text(b, j));
+            }
+        }
+        n++;
+    }
+    assert_int_equal(sa, SQLITE_DONE);
+    assert_int_equal(sqlite3_step(b), SQLITE_DONE);
+    return n;
+}
+
+static int count_rows(sqlite3 *conn, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(conn, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* The groups of dimension by in c's period, and one that has no episode. */
+static size_t some_groups(const iop_mctx *c, char groups[][64], size_t max)
+{
+    sqlite3_stmt *st;
+    size_t n = 0;
+    iop_error err;
+
+    assert_int_equal(iop_mctx_prepare(c, "SELECT DISTINCT $GROUP FROM facts AS e"
+                                         " WHERE e.level_of_care = ?3 ORDER BY 1",
+                                      NULL, &st, &err), IOP_OK);
+    while (n + 1 < max && sqlite3_step(st) == SQLITE_ROW)
+        snprintf(groups[n++], 64, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    snprintf(groups[n++], 64, "no such group");
+    return n;
+}
+
+/* iop_mctx_grouped() serves each group the rows its own query gives, in
+ * their order and with their types (a one-row aggregate, and rows GROUP
+ * BY 1 ORDER BY 1), for two dimensions and two periods; a group without
+ * rows, a query of another shape, no dimension and the overall call are
+ * left to the caller's own query. Each query and period runs once per
+ * connection, and a group's rows are read back from that run. */
+static void test_grouped_equals_a_query_per_group(void **state)
+{
+    static const char *const served[] = {
+        "SELECT count(*), total(e.los_days), sum(e.discharge_reason = 'completed'),"
+        " max(e.discharge_date), avg(e.intensity) FROM facts AS e"
+        " WHERE e.level_of_care = ?3 AND e.admit_date <= ?2 AND e.end_date >= ?1"
+        " AND (?4 IS NULL OR $GROUP = ?4)",
+        "SELECT substr(e.admit_date, 1, 7), count(*), total(e.los_days) FROM facts AS e"
+        " WHERE e.level_of_care = ?3 AND e.admit_date BETWEEN date(?1, '-90 days') AND ?2"
+        " AND (?4 IS NULL OR $GROUP = ?4) GROUP BY 1 ORDER BY 1",
+    };
+    static const char *const not_served[] = {
+        "SELECT DISTINCT e.client_id FROM facts AS e WHERE (?4 IS NULL OR $GROUP = ?4)",
+        "SELECT e.client_id, count(*) FROM facts AS e WHERE (?4 IS NULL OR $GROUP = ?4)"
+        " GROUP BY 1",
+        "SELECT count(*) FROM facts AS e WHERE (?4 IS NULL OR $GROUP = ?4) AND ?4 IS NULL",
+        "SELECT e.episode_id FROM facts AS e WHERE (?4 IS NULL OR $GROUP = ?4) LIMIT 3",
+        "SELECT count(*), sum(count(*)) OVER () FROM facts AS e"
+        " WHERE (?4 IS NULL OR $GROUP = ?4)",
+        /* 17 columns: more than the kept rows hold */
+        "SELECT 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, count(*)"
+        " FROM facts AS e WHERE (?4 IS NULL OR $GROUP = ?4)",
+    };
+    static const char *const periods[][2] = {{"2026-08-01", "2026-08-31"},
+                                             {"2026-05-01", "2026-09-30"}};
+    static const char *const dims[] = {"program", "counselor"};
+    char groups[64][64];
+    iop_store s;
+    iop_error err;
+    sqlite3_stmt *all, *own, *st;
+    int rows = 0, empty = 0, nobody = 0, runs = 0;
+
+    (void)state;
+    assert_int_equal(iop_store_open(&s, db, IOP_STORE_READONLY, 1000, &err), IOP_OK);
+    for (size_t d = 0; d < 2; d++) {
+        for (size_t p = 0; p < 2; p++) {
+            iop_mctx c = ctx(&s, periods[p][0], periods[p][1], dims[d]);
+            size_t ng = some_groups(&c, groups, 64);
+            assert_true(ng >= 3);
+            for (size_t q = 0; q < 2; q++) {
+                for (size_t g = 0; g < ng; g++) {
+                    assert_int_equal(iop_mctx_prepare(&c, served[q], NULL, &all, &err),
+                                     IOP_OK);
+                    assert_int_equal(iop_mctx_grouped(&c, all, groups[g], &st, &err),
+                                     IOP_OK);
+                    sqlite3_finalize(all);
+                    assert_int_equal(iop_mctx_prepare(&c, served[q], groups[g], &own, &err),
+                                     IOP_OK);
+                    if (!st) { /* only a group without rows in the period */
+                        int sown = sqlite3_step(own);
+                        if (q == 0) { /* an aggregate row of nothing */
+                            assert_int_equal(sown, SQLITE_ROW);
+                            assert_int_equal(sqlite3_column_int(own, 0), 0);
+                        } else {
+                            assert_int_equal(sown, SQLITE_DONE);
+                        }
+                        nobody += strcmp(groups[g], "no such group") == 0;
+                        empty++;
+                    } else {
+                        rows += assert_same_results(own, st);
+                    }
+                    sqlite3_finalize(own);
+                    sqlite3_finalize(st);
+                    /* the helper gives the same as its own query */
+                    assert_int_equal(iop_mctx_prepare_grouped(&c, served[q], groups[g], &st,
+                                                              &err), IOP_OK);
+                    assert_int_equal(iop_mctx_prepare(&c, served[q], groups[g], &own, &err),
+                                     IOP_OK);
+                    assert_same_results(own, st);
+                    sqlite3_finalize(own);
+                    sqlite3_finalize(st);
+                }
+                runs++;
+                /* one run per query, period and dimension so far */
+                assert_int_equal(count_rows(s.db, "SELECT count(*) FROM temp.metrics_gq"),
+                                 runs);
+            }
+            for (size_t q = 0; q < sizeof not_served / sizeof not_served[0]; q++) {
+                assert_int_equal(iop_mctx_prepare(&c, not_served[q], NULL, &all, &err),
+                                 IOP_OK);
+                assert_int_equal(iop_mctx_grouped(&c, all, groups[0], &st, &err), IOP_OK);
+                assert_null(st);
+                sqlite3_finalize(all);
+            }
+            /* the overall call, and a call without a dimension */
+            iop_mctx none = ctx(&s, periods[p][0], periods[p][1], NULL);
+            assert_int_equal(iop_mctx_prepare(&c, served[0], NULL, &all, &err), IOP_OK);
+            assert_int_equal(iop_mctx_grouped(&c, all, NULL, &st, &err), IOP_OK);
+            assert_null(st);
+            assert_int_equal(iop_mctx_grouped(&none, all, groups[0], &st, &err), IOP_OK);
+            assert_null(st);
+            sqlite3_finalize(all);
+        }
+    }
+    assert_int_equal(count_rows(s.db, "SELECT count(*) FROM temp.metrics_gq"), runs);
+    assert_true(rows > 100);
+    assert_int_equal(nobody, 8);
+    assert_true(empty >= nobody);
+    iop_store_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -640,6 +812,7 @@ int main(void)
         cmocka_unit_test(test_no_twin_while_a_load_waits),
         cmocka_unit_test(test_failed_segment_build_rolls_back),
         cmocka_unit_test(test_episode_build_errors),
+        cmocka_unit_test(test_grouped_equals_a_query_per_group),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
