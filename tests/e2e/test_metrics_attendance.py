@@ -10,7 +10,8 @@ import oracle
 from iophelp import BASE, CLIENTS, EPISODES, SESSIONS, load, write_extract
 
 EPISODES_SQL = ("SELECT e.episode_id, e.client_id, e.level_of_care, e.admit_date, e.discharge_date,"
-                " e.program, e.site, e.counselor_id, c.sex, c.payer, c.birth_year"
+                " e.program, e.site, e.counselor_id,"
+                " c.birth_year, c.sex, c.race, c.ethnicity, c.primary_substance, c.co_occurring, c.referral_source, c.payer"
                 " FROM episodes AS e JOIN clients AS c USING (client_id)")
 SESSIONS_SQL = "SELECT session_id, episode_id, session_date, minutes, status FROM sessions"
 NAMES = ("attendance_rate", "no_show_rate", "cancel_rate", "weekly_hours_mean",
@@ -22,8 +23,7 @@ def r_figures(db, frm, to, by=None, level="2.1"):
     d = tempfile.mkdtemp()
     ep = oracle.export(db, EPISODES_SQL, os.path.join(d, "episodes.csv"))
     ss = oracle.export(db, SESSIONS_SQL, os.path.join(d, "sessions.csv"))
-    col = {"counselor": "counselor_id"}.get(by, by)
-    return oracle.rscript("metrics_attendance.R", ep, ss, frm, to, level, *([col] if by else []))
+    return oracle.rscript("metrics_attendance.R", ep, ss, frm, to, level, *([by] if by else []))
 
 
 def ours(figs):
@@ -38,6 +38,8 @@ class TestAttendanceAgainstR(unittest.TestCase):
         (120, 5, "2024-12-31", "2024-02-01", "2024-03-31", "site"),        # leap day
         (120, 5, "2024-12-31", "2023-12-15", "2024-01-14", "counselor"),   # year boundary
         (300, 2, "2026-10-31", "2026-06-30", "2026-06-30", None),          # one day
+        (150, 7, "2026-10-31", "2026-02-01", "2026-04-30", "age_band"),    # derived
+        (150, 7, "2026-10-31", "2025-12-01", "2026-01-31", "cohort"),      # dimensions
     ]
 
     def test_against_r(self):

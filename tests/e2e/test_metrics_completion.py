@@ -16,6 +16,9 @@ class TestCompletionAgainstR(unittest.TestCase):
         (150, 7, "2026-01-01", "2026-03-31", "sex"),
         (40, 3, "2026-05-01", "2026-05-31", "site"),       # small: Fisher / empty months
         (600, 2, "2024-12-15", "2025-02-10", "counselor"),  # year boundary, partial months
+        (600, 1, "2025-11-01", "2026-10-31", "age_band"),   # dimensions derived
+        (600, 1, "2025-11-01", "2026-10-31", "cohort"),     # from the admission
+        (90, 917, "2026-09-01", "2026-09-30", "payer"),     # every group at 100%: no test
     ]
 
     def test_against_r(self):
@@ -24,11 +27,10 @@ class TestCompletionAgainstR(unittest.TestCase):
                 db = oracle.database(clients=clients, seed=seed)
                 extra = ["--by", by] if by else []
                 rows = oracle.metrics(db, frm, to, *extra)
-                col = {"counselor": "counselor_id"}.get(by, by)
                 facts = oracle.export(db, "SELECT * FROM episode_facts",
                                       os.path.join(tempfile.mkdtemp(), "facts.csv"))
                 figs = oracle.rscript("metrics_completion.R", facts, frm, to, "2.1",
-                                      *( [col] if by else []))
+                                      *([by] if by else []))
                 self.assertGreater(oracle.compare(self, rows, figs, by), 3)
 
 

@@ -21,9 +21,8 @@ def r_figures(db, frm, to, level="2.1", by=None):
     eps = oracle.export(db, EPISODES_SQL, os.path.join(d, "episodes.csv"))
     lv = oracle.export(db, "SELECT * FROM levels", os.path.join(d, "levels.csv"))
     w = query(db, "SELECT value FROM settings WHERE key = 'continuity_window_days'")[0][0]
-    col = {"counselor": "counselor_id"}.get(by, by)
     return oracle.rscript("metrics_continuity.R", eps, lv, frm, to, level, w,
-                          *([col] if by else []))
+                          *([by] if by else []))
 
 
 class TestContinuityAgainstR(unittest.TestCase):
@@ -35,6 +34,10 @@ class TestContinuityAgainstR(unittest.TestCase):
         (150, 7, "2026-10-31", "2026-01-01", "2026-03-31", "2.1", "cohort"),
         (40, 3, "2026-10-31", "2026-05-01", "2026-05-31", "2.1", "counselor"),  # small
         (900, 2, "2025-06-30", "2024-12-15", "2025-02-10", "3.5", "payer"),
+        # no withdrawal-management level: every code looks like a number
+        # ("1.0"), which R's read.csv would have made 1
+        (15, 436, "2024-12-31", "2024-04-12", "2024-12-31", "2.1", "site"),
+        (600, 1, "2026-10-31", "2025-11-01", "2026-10-31", "2.1", "age_band"),
     ]
 
     def test_against_r(self):

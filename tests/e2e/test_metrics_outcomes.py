@@ -13,7 +13,8 @@ import oracle
 from iophelp import ASSESSMENTS, BASE, load, write_extract
 
 EPISODES_SQL = ("SELECT e.episode_id, e.client_id, e.level_of_care, e.admit_date, e.site, e.program,"
-                " e.discharge_date, e.discharge_reason, e.counselor_id, c.sex, c.payer"
+                " e.discharge_date, e.discharge_reason, e.counselor_id,"
+                " c.birth_year, c.sex, c.race, c.ethnicity, c.primary_substance, c.co_occurring, c.referral_source, c.payer"
                 " FROM episodes AS e LEFT JOIN clients AS c USING (client_id)")
 ASSESS_SQL = "SELECT assessment_id, episode_id, assessed_on, instrument, score FROM assessments"
 INSTR_SQL = "SELECT * FROM instruments"
@@ -23,8 +24,7 @@ def r_figures(db, frm, to, by=None, level="2.1"):
     d = tempfile.mkdtemp()
     files = [oracle.export(db, sql, os.path.join(d, name)) for sql, name in
              ((EPISODES_SQL, "e.csv"), (ASSESS_SQL, "a.csv"), (INSTR_SQL, "i.csv"))]
-    col = {"counselor": "counselor_id"}.get(by, by)
-    return oracle.rscript("metrics_outcomes.R", *files, frm, to, level, *([col] if by else []))
+    return oracle.rscript("metrics_outcomes.R", *files, frm, to, level, *([by] if by else []))
 
 
 class TestOutcomesAgainstR(unittest.TestCase):
@@ -36,6 +36,8 @@ class TestOutcomesAgainstR(unittest.TestCase):
         (600, 2, "2026-10-31", "2024-12-31", "2025-12-31", "cohort"),     # year ends
         (300, 5, "2024-12-31", "2024-02-01", "2024-03-31", "program"),    # leap day
         (300, 5, "2024-12-31", "2024-02-29", "2024-02-29", None),         # one day
+        (600, 1, "2026-10-31", "2025-11-01", "2026-10-31", "age_band"),
+        (600, 1, "2026-10-31", "2025-11-01", "2026-10-31", "primary_substance"),
     ]
 
     def test_against_r(self):

@@ -25,8 +25,7 @@ def r_figures(db, frm, to, by=None, level="2.1"):
     files = [oracle.export(db, sql, os.path.join(d, name)) for sql, name in
              ((EPISODES_SQL, "e.csv"), (SESSIONS_SQL, "s.csv"), (PHQ9_SQL, "a.csv"),
               (REJECTS_SQL, "r.csv"), (FILES_SQL, "f.csv"))]
-    col = {"counselor": "counselor_id"}.get(by, by)
-    return oracle.rscript("metrics_quality.R", *files, frm, to, level, *([col] if by else []))
+    return oracle.rscript("metrics_quality.R", *files, frm, to, level, *([by] if by else []))
 
 
 class TestQualityAgainstR(unittest.TestCase):
@@ -38,6 +37,7 @@ class TestQualityAgainstR(unittest.TestCase):
         (600, 2, "2026-10-31", "2024-12-31", "2025-12-31", "cohort"),     # year ends
         (300, 5, "2024-12-31", "2024-02-01", "2024-03-31", "payer"),      # leap day
         (300, 5, "2024-12-31", "2024-02-29", "2024-02-29", None),         # one day
+        (600, 1, "2026-10-31", "2025-11-01", "2026-10-31", "age_band"),
     ]
 
     def test_against_r(self):

@@ -38,6 +38,8 @@ class TestRetentionAgainstR(unittest.TestCase):
         (300, 5, "2024-12-31", "2024-02-01", "2024-03-31", "co_occurring"),  # leap day
         (300, 5, "2024-12-31", "2024-01-01", "2024-12-31", "referral_source"),
         (1500, 11, "2026-10-31", "2025-07-01", "2026-06-30", "cohort"),
+        # one ethnicity in the cohort: no log-rank test (R's survdiff refuses)
+        (90, 357, "2024-12-31", "2024-11-25", "2024-12-31", "ethnicity"),
     ]
 
     def test_against_r(self):

@@ -11,7 +11,8 @@ import oracle
 from iophelp import BASE, load, write_extract
 
 EPISODES_SQL = ("SELECT e.episode_id, e.client_id, e.level_of_care, e.admit_date, e.discharge_date,"
-                " e.moud, e.program, e.site, e.counselor_id, c.sex, c.payer"
+                " e.moud, e.program, e.site, e.counselor_id,"
+                " c.birth_year, c.sex, c.race, c.ethnicity, c.primary_substance, c.co_occurring, c.referral_source, c.payer"
                 " FROM episodes AS e JOIN clients AS c USING (client_id)")
 SCREENS_SQL = "SELECT screen_id, episode_id, collected_on, result, substances FROM drug_screens"
 FOLLOWUPS_SQL = "SELECT * FROM followups"
@@ -23,8 +24,7 @@ def r_figures(db, frm, to, by=None, level="2.1"):
     ep = oracle.export(db, EPISODES_SQL, os.path.join(d, "episodes.csv"))
     sc = oracle.export(db, SCREENS_SQL, os.path.join(d, "screens.csv"))
     fu = oracle.export(db, FOLLOWUPS_SQL, os.path.join(d, "followups.csv"))
-    col = {"counselor": "counselor_id"}.get(by, by)
-    figs = oracle.rscript("metrics_screens.R", ep, sc, fu, frm, to, level, *([col] if by else []))
+    figs = oracle.rscript("metrics_screens.R", ep, sc, fu, frm, to, level, *([by] if by else []))
     return {k: v for k, v in figs.items() if k[0].startswith(PREFIXES)}
 
 
@@ -36,6 +36,8 @@ class TestScreensAgainstR(unittest.TestCase):
         (120, 5, "2024-12-31", "2024-02-01", "2024-03-31", "site"),        # leap day
         (120, 5, "2024-12-31", "2023-12-15", "2024-01-14", "counselor"),   # year boundary
         (300, 2, "2026-10-31", "2026-06-30", "2026-06-30", None),          # one day
+        (150, 7, "2026-10-31", "2025-11-01", "2026-04-30", "age_band"),
+        (600, 1, "2026-10-31", "2026-01-01", "2026-06-30", "race"),
     ]
 
     def test_against_r(self):

@@ -5,6 +5,7 @@
 # Prints metric,group,at,field,value.
 suppressPackageStartupMessages(library(survey))
 args <- commandArgs(trailingOnly = TRUE)
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "dimension.R"))
 e <- read.csv(args[1], stringsAsFactors = FALSE, na.strings = "",
               colClasses = "character")
 s <- read.csv(args[2], stringsAsFactors = FALSE, na.strings = "",
@@ -126,7 +127,7 @@ figures <- function(eg, group) {
 }
 figures(e, "all")
 if (!is.na(by)) {
-    g <- e[[by]]; g[is.na(g)] <- "unknown"
+    g <- dimension(e, by)
     live <- e$a <= to & (is.na(e$d) | e$d >= from)
     for (v in sort(unique(g[live]), method = "radix")) figures(e[g == v, ], v)
 }

@@ -2,6 +2,7 @@
 # export of episode_facts, computed independently in R (prop.test,
 # chisq.test, fisher.test, prop.trend.test). Prints metric,group,at,field,value.
 args <- commandArgs(trailingOnly = TRUE)
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "dimension.R"))
 e <- read.csv(args[1], stringsAsFactors = FALSE, na.strings = "")
 from <- as.Date(args[2]); to <- as.Date(args[3]); level <- args[4]
 by <- if (length(args) >= 5) args[5] else NA
@@ -40,10 +41,15 @@ figures <- function(d, group) {
 }
 figures(e, "all")
 if (!is.na(by)) {
-    g <- e[[by]]; g[is.na(g)] <- "unknown"
+    g <- dimension(e, by)
     for (v in sort(unique(g), method = "radix")) figures(e[g == v, ], v)
     tab <- table(factor(g), factor(e$discharge_reason == "completed", levels = c(TRUE, FALSE)))
-    if (nrow(tab) >= 2) {
+    if (nrow(tab) >= 2 && min(colSums(tab)) == 0) {
+        # every group at 0% or 100%: nothing to test (chisq.test gives NaN,
+        # fisher.test a p of 1); iopstat says "not estimable"
+        out("completion_test", "all", "", "statistic", NA)
+        out("completion_test", "all", "", "p_value", NA)
+    } else if (nrow(tab) >= 2) {
         ch <- suppressWarnings(chisq.test(tab, correct = FALSE))
         if (nrow(tab) == 2 && min(ch$expected) < 5) {
             out("completion_test", "all", "", "p_value", fisher.test(tab)$p.value)

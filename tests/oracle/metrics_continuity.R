@@ -5,8 +5,10 @@
 # not taken from the episode_facts view. Shares: prop.test(correct = FALSE);
 # quartiles: quantile(type = 7). Prints metric,group,at,field,value.
 args <- commandArgs(trailingOnly = TRUE)
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "dimension.R"))
 e <- read.csv(args[1], stringsAsFactors = FALSE, na.strings = "",
-              colClasses = c(episode_id = "character", client_id = "character"))
+              colClasses = c(episode_id = "character", client_id = "character",
+                             level_of_care = "character"))  # "1.0" stays "1.0"
 lv <- read.csv(args[2], stringsAsFactors = FALSE, colClasses = c(code = "character"))
 from <- as.Date(args[3]); to <- as.Date(args[4]); level <- args[5]
 W <- as.integer(args[6])
@@ -26,10 +28,7 @@ share <- function(metric, group, x, n, at = "") {
 e$adm <- as.Date(e$admit_date); e$dis <- as.Date(e$discharge_date)
 raw_dis <- e$dis
 groups_of <- function(d, rd) {
-    g <- if (is.na(by)) rep("all", nrow(d)) else if (by == "cohort")
-        substr(d$admit_date, 1, 7) else d[[by]]
-    g[is.na(g)] <- "unknown"
-    g
+    if (is.na(by)) rep("all", nrow(d)) else dimension(d, by)
 }
 e$g <- groups_of(e)
 # The frame's groups: the level's episodes that overlap the period.

@@ -5,6 +5,7 @@
 # measure_pairs view), t.test(paired = TRUE), t.test(x), prop.test(correct
 # = FALSE). Prints metric,group,at,field,value.
 args <- commandArgs(trailingOnly = TRUE)
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "dimension.R"))
 e <- read.csv(args[1], stringsAsFactors = FALSE, na.strings = "", colClasses = "character")
 a <- read.csv(args[2], stringsAsFactors = FALSE, na.strings = "", colClasses = "character")
 a$score <- as.numeric(a$score)
@@ -19,7 +20,7 @@ e$adm <- as.Date(e$admit_date); e$dis <- as.Date(e$discharge_date)
 e <- e[e$level_of_care == level & !is.na(e$dis) & e$dis >= from & e$dis <= to &
        as.numeric(e$dis - e$adm) >= 14, ]
 if (!is.na(by)) {
-    e$grp <- if (by == "cohort") substr(e$admit_date, 1, 7) else e[[by]]
+    e$grp <- dimension(e, by)
     e$grp[is.na(e$grp)] <- "unknown"
 }
 a$day <- as.Date(a$assessed_on)

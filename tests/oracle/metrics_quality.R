@@ -4,6 +4,7 @@
 # the current run; records read per file of that run), computed
 # independently in R: quantile(type = 7), prop.test(correct = FALSE). Prints metric,group,at,field,value.
 args <- commandArgs(trailingOnly = TRUE)
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "dimension.R"))
 rd <- function(f) if (file.size(f) == 0) data.frame(file = character(), records_read = character()) else
     read.csv(f, stringsAsFactors = FALSE, na.strings = "", colClasses = "character")
 e <- rd(args[1]); s <- rd(args[2]); a <- rd(args[3]); rej <- rd(args[4]); files <- rd(args[5])
@@ -21,7 +22,7 @@ share <- function(metric, group, x, n, at = "") {
 }
 e$adm <- as.Date(e$admit_date); e$dis <- as.Date(e$discharge_date)
 e$ref <- as.Date(e$referral_date)
-e$grp <- if (is.na(by)) "all" else if (by == "cohort") substr(e$admit_date, 1, 7) else e[[by]]
+e$grp <- if (is.na(by)) rep("all", nrow(e)) else dimension(e, by)
 e$grp[is.na(e$grp)] <- "unknown"
 s$day <- as.Date(s$session_date); a$day <- as.Date(a$assessed_on)
 # End of an episode as of `to`: its discharge, or never while open on `to`.

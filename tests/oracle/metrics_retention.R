@@ -106,6 +106,7 @@ figures <- function(group, d, dc) {
 
 # cox_hr: reference = the largest level by episodes, ties by name (bytes).
 cox <- function(d, dim) {
+    if (nrow(d) == 0) return()
     g <- dimcol(d, dim)
     cnt <- table(g)
     lv <- names(cnt)[order(-as.vector(cnt), rank_bytes(names(cnt)))]
@@ -144,13 +145,13 @@ if (!is.na(by)) {
     for (v in sort(unique(c(gc, gd)), method = "radix"))
         figures(v, cohort[gc == v, ], disch[gd == v, ])
     if (nrow(cohort) > 0) {
-        sd <- survdiff(Surv(time, as.integer(ev)) ~ gc, data = cohort)
-        df <- sum(sd$exp > 0) - 1
+        # survdiff needs two groups; with fewer than two at risk, no test
+        sd <- if (length(unique(gc)) >= 2) survdiff(Surv(time, as.integer(ev)) ~ gc, data = cohort)
+        df <- if (is.null(sd)) 0 else sum(sd$exp > 0) - 1
         out("logrank", "all", "", "n", nrow(cohort))
-        if (df >= 1) {
-            out("logrank", "all", "", "statistic", sd$chisq)
-            out("logrank", "all", "", "df", df)
-            out("logrank", "all", "", "p_value", pchisq(sd$chisq, df, lower.tail = FALSE))
-        }
+        out("logrank", "all", "", "statistic", if (df >= 1) sd$chisq else NA)
+        out("logrank", "all", "", "df", if (df >= 1) df else NA)
+        out("logrank", "all", "", "p_value",
+            if (df >= 1) pchisq(sd$chisq, df, lower.tail = FALSE) else NA)
     }
 }

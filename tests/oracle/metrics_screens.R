@@ -5,6 +5,7 @@
 # Prints metric,group,at,field,value.
 suppressPackageStartupMessages(library(survey))
 args <- commandArgs(trailingOnly = TRUE)
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "dimension.R"))
 rd <- function(f) read.csv(f, stringsAsFactors = FALSE, na.strings = "", colClasses = "character")
 e <- rd(args[1]); u <- rd(args[2]); f <- rd(args[3])
 from <- as.Date(args[4]); to <- as.Date(args[5]); level <- args[6]
@@ -106,7 +107,7 @@ followup <- function(eg, group) {
 figures <- function(eg, group) { screens(eg, group); followup(eg, group) }
 figures(e, "all")
 if (!is.na(by)) {
-    g <- e[[by]]; g[is.na(g)] <- "unknown"
+    g <- dimension(e, by)
     live <- e$a <= to & (is.na(e$d) | e$d >= from)
     for (v in sort(unique(g[live]), method = "radix")) figures(e[g == v, ], v)
 }
